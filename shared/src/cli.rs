@@ -1,0 +1,99 @@
+//! The arguments every lesson program shares. Flatten them into a lesson's clap parser:
+//!
+//! ```
+//! use clap::Parser;
+//! use shared::cli::{ListenArgs, TraceArg};
+//!
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[command(flatten)]
+//!     listen: ListenArgs,
+//!     #[command(flatten)]
+//!     trace: TraceArg,
+//! }
+//!
+//! let cli = Cli::parse_from(["server", "--addr", "127.0.0.1:0", "--trace"]);
+//! assert_eq!(cli.listen.addr.port(), 0);
+//! assert!(cli.trace.tracer().is_on());
+//! ```
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::trace::Trace;
+
+/// `--addr`: where a server listens.
+#[derive(Args, Debug, Clone)]
+pub struct ListenArgs {
+    /// Address to listen on. Port 0 lets the kernel pick a free port (the `listening on` line says which).
+    /// Loopback by default: other machines cannot connect. Use 0.0.0.0:PORT to accept them too.
+    #[arg(long, value_name = "IP:PORT", default_value_t = SocketAddr::from(([127, 0, 0, 1], crate::DEFAULT_PORT)))]
+    pub addr: SocketAddr,
+}
+
+/// `--trace`: print every socket event on stderr.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct TraceArg {
+    /// Print each socket call and what it did (connect, read N bytes, shutdown, close) on stderr.
+    #[arg(long)]
+    pub trace: bool,
+}
+
+impl TraceArg {
+    /// The tracer this flag asks for: on (to stderr) or off.
+    pub fn tracer(self) -> Trace {
+        if self.trace {
+            Trace::stderr()
+        } else {
+            Trace::off()
+        }
+    }
+}
+
+/// Parses a duration given on the command line: `250ms`, `2s`, or a number of seconds (`1.5`).
+///
+/// Use it as `#[arg(long, value_parser = shared::cli::parse_duration)]`. Zero is refused: a zero socket
+/// timeout is an error in std (it would otherwise mean "no timeout at all", the opposite of what was asked).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 0.001)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        (text, 1.0)
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: write it like 250ms, 2s or 1.5"))?;
+    let duration = Duration::try_from_secs_f64(value * scale)
+        .map_err(|_| format!("`{text}` is not a duration between 1ms and a few years"))?;
+    if duration < Duration::from_millis(1) {
+        return Err(format!(
+            "`{text}` is too short: a timeout must be at least 1ms"
+        ));
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_three_spellings() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn zero_negative_and_nonsense_are_refused() {
+        for bad in ["0", "0ms", "-1", "soon", "", "1e400"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Test support. Every rule from the course's test conventions has a helper here:
+//!
+//! - every socket has a timeout: [`connect`], [`with_timeouts`], [`IO_TIMEOUT`];
+//! - servers listen on port 0 and are found through their `listening on` line: [`ServerProcess`];
+//! - a spawned server never outlives its test: [`ServerProcess`] kills it on drop;
+//! - real peers (`nc`, `python3`, `socat`, `curl`) are found or the test says it is skipped: [`peer`];
+//! - reads split where the test wants them: [`SmallReads`];
+//! - a connection can be aborted with a reset: [`reset`].
+
+mod peers;
+mod process;
+mod reads;
+
+pub use peers::{Peer, peer};
+pub use process::ServerProcess;
+pub use reads::SmallReads;
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// The longest any single socket operation in a test may block.
+///
+/// Long enough for a slow, loaded CI machine to answer on loopback (answers take microseconds), short enough
+/// that a learner whose code never answers sees the failure within a few seconds instead of a hang.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a spawned lesson program gets to print its `listening on` line, or to finish.
+///
+/// The binary is already built when a test runs, so this only covers process start-up on a loaded machine.
+pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects to `addr` with [`IO_TIMEOUT`] on the connect, and on every read and write after it.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
+        .unwrap_or_else(|err| panic!("test could not connect to {addr}: {err}"));
+    with_timeouts(stream)
+}
+
+/// Gives `stream` [`IO_TIMEOUT`] on reads and writes, so no test blocks forever on it.
+pub fn with_timeouts(stream: TcpStream) -> TcpStream {
+    stream
+        .set_read_timeout(Some(IO_TIMEOUT))
+        .expect("setting a read timeout");
+    stream
+        .set_write_timeout(Some(IO_TIMEOUT))
+        .expect("setting a write timeout");
+    stream
+}
+
+/// Closes `stream` with a reset (RST) instead of the normal FIN: `SO_LINGER` with a zero timeout makes the
+/// kernel drop unsent data and abort the connection. The peer's next read fails with `ConnectionReset`.
+///
+/// This is what a crashed or killed client looks like to a server, and one socket option std cannot set.
+pub fn reset(stream: TcpStream) -> io::Result<()> {
+    socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
+    drop(stream);
+    Ok(())
+}
+
+/// Reads one line (up to and including `\n`) from `stream` byte by byte, so that nothing after the line is
+/// consumed. Panics with a clear message on a timeout, an error or end of stream.
+pub fn read_line(stream: &mut impl io::Read) -> String {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\n") {
+        match stream.read(&mut byte) {
+            Ok(0) => panic!(
+                "the connection was closed after {:?} while a whole line was expected",
+                String::from_utf8_lossy(&line)
+            ),
+            Ok(_) => line.push(byte[0]),
+            Err(err) if crate::trace::is_timeout(&err) => panic!(
+                "no complete line within {IO_TIMEOUT:?} (received so far: {:?})",
+                String::from_utf8_lossy(&line)
+            ),
+            Err(err) => panic!(
+                "reading a line failed after {:?}: {err}",
+                String::from_utf8_lossy(&line)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&line).into_owned()
+}
+
+/// Reads until the peer closes the connection and returns everything, panicking on a timeout or error.
+pub fn read_until_closed(stream: &mut impl io::Read) -> Vec<u8> {
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return received,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(err) if crate::trace::is_timeout(&err) => panic!(
+                "the peer did not close the connection within {IO_TIMEOUT:?} (received so far: {:?})",
+                String::from_utf8_lossy(&received)
+            ),
+            Err(err) => panic!(
+                "reading failed after {:?}: {err}",
+                String::from_utf8_lossy(&received)
+            ),
+        }
+    }
+}
