@@ -32,7 +32,8 @@ impl ServerProcess {
         program: impl AsRef<OsStr>,
         args: impl IntoIterator<Item = S>,
     ) -> Self {
-        let program = program.as_ref();
+        // A Path, for its `display()` in messages.
+        let program = std::path::Path::new(program.as_ref());
         let mut args: Vec<_> = args
             .into_iter()
             .map(|arg| arg.as_ref().to_owned())
