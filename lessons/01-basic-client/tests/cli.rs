@@ -143,3 +143,40 @@ fn bad_usage_exits_2() {
     client().args(["--read-timeout", "0"]).assert().code(2);
     client().args(["localhost", "not-a-port"]).assert().code(2);
 }
+
+/// `localhost` may resolve to `::1` and `127.0.0.1`; the server listens on the IPv4 one only. The client
+/// tries each address in turn, so it connects either way, and `--trace` shows what was resolved.
+#[test]
+fn a_host_name_is_resolved_and_each_address_tried() {
+    let feed = FeedServer::start(["found you\n"]);
+    client()
+        .args(["localhost", &feed.addr().port().to_string(), "--trace"])
+        .assert()
+        .success()
+        .stdout("found you\n")
+        .stderr(predicate::str::contains("[trace] resolve localhost -> ["))
+        .stderr(predicate::str::contains(format!(
+            "[trace] connect {}",
+            feed.addr()
+        )));
+}
+
+#[test]
+fn ipv6_works_the_same_way() {
+    let Ok(listener) = TcpListener::bind("[::1]:0") else {
+        eprintln!("skipped: this machine has no IPv6 loopback (::1)");
+        return;
+    };
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::Write;
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"hello over IPv6\n").unwrap();
+    });
+    client()
+        .args(["::1", &port.to_string()])
+        .assert()
+        .success()
+        .stdout("hello over IPv6\n");
+    server.join().unwrap();
+}
