@@ -1,0 +1,223 @@
+//! `course check NN`: runs the lesson's step tests against your `exercise.rs` and says how far you are.
+//!
+//! It does what you could type yourself, `cargo test -p basic-client --features exercise --test steps`, in
+//! two halves: build (compile errors appear as cargo prints them), then run the test program with a time
+//! limit, so a step that hangs is stopped and named instead of blocking your terminal.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::cargo;
+use crate::course::Course;
+use crate::lessons::{Lesson, Step};
+use crate::libtest::{self, Outcome};
+use crate::process::{self, Finished};
+use crate::progress::{CheckRecord, Progress};
+
+/// How many lines of a failed step's message to show: enough for an assertion's `left` and `right`,
+/// short enough that the task above it stays on the screen.
+const MESSAGE_LINES: usize = 12;
+
+/// What became of one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StepResult {
+    Passed,
+    Failed,
+    Ignored,
+    /// The test program was stopped (time limit) or crashed before the step finished.
+    Unfinished,
+    /// The test program finished without mentioning the step.
+    Missing,
+}
+
+impl StepResult {
+    fn label(self) -> &'static str {
+        match self {
+            StepResult::Passed => "passed",
+            StepResult::Failed => "FAILED",
+            StepResult::Ignored => "ignored",
+            StepResult::Unfinished => "did not finish",
+            StepResult::Missing => "not run",
+        }
+    }
+}
+
+pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
+    let lesson = course.lesson(wanted)?;
+    let steps = lesson.steps()?;
+    let package = lesson.package()?;
+    let exercise = lesson.rel("src/exercise.rs");
+
+    println!(
+        "Checking lesson {}: {} ({exercise})",
+        lesson.label(),
+        lesson.title
+    );
+    let build = cargo::build_steps(&course.root, &package, &["exercise"], true)?;
+    let Some(executable) = build.executable else {
+        println!();
+        println!(
+            "Your exercise does not compile yet: cargo's errors are above. Fix the first one (in {exercise}), \
+             then run: cargo run -- check {}",
+            lesson.number
+        );
+        return Ok(1);
+    };
+
+    let finished = run_steps(&executable, lesson, limit)?;
+    let report = libtest::parse(&finished.stdout);
+    let results: Vec<StepResult> = steps
+        .iter()
+        .map(|step| match report.outcome(&step.test_name) {
+            Some(Outcome::Passed) => StepResult::Passed,
+            Some(Outcome::Failed) => StepResult::Failed,
+            Some(Outcome::Ignored) => StepResult::Ignored,
+            None if finished.success() => StepResult::Missing,
+            None => StepResult::Unfinished,
+        })
+        .collect();
+
+    println!();
+    let label_width = results.iter().map(|r| r.label().len()).max().unwrap_or(0);
+    for (step, result) in steps.iter().zip(&results) {
+        println!(
+            "  step {}  {:label_width$}  {}",
+            step.number,
+            result.label(),
+            step.title
+        );
+    }
+    println!();
+
+    let passed = results.iter().filter(|&&r| r == StepResult::Passed).count() as u32;
+    let total = steps.len() as u32;
+    let first_failing = steps
+        .iter()
+        .zip(&results)
+        .find(|(_, result)| **result != StepResult::Passed);
+    record(
+        course,
+        lesson,
+        CheckRecord {
+            passed,
+            total,
+            failing: first_failing.map(|(step, _)| step.number),
+        },
+    )?;
+
+    match first_failing {
+        None => {
+            println!("All {total} steps pass: lesson {} is done!", lesson.label());
+            match course.lesson_after(lesson) {
+                Some(next) => {
+                    println!("Lesson {} is next: {}.", next.label(), next.title);
+                    println!("{}", course.next_step(next, None));
+                }
+                None => println!("That was the last lesson. `cargo run` shows the whole map."),
+            }
+            Ok(0)
+        }
+        Some((step, result)) => {
+            println!(
+                "{passed} of {total} steps pass. Step {} is next.",
+                step.number
+            );
+            explain(lesson, step, *result, &report, &finished, limit);
+            println!();
+            println!(
+                "Edit {exercise}, then run: cargo run -- check {}",
+                lesson.number
+            );
+            println!(
+                "Stuck? cargo run -- hint {} gives a hint for step {}.",
+                lesson.number, step.number
+            );
+            Ok(1)
+        }
+    }
+}
+
+/// Runs the step tests the way `cargo test` would: from the lesson folder, with its package variables.
+pub fn run_steps(executable: &Path, lesson: &Lesson, limit: Duration) -> Result<Finished> {
+    let mut command = Command::new(executable);
+    command
+        .current_dir(&lesson.dir)
+        .env("CARGO_MANIFEST_DIR", &lesson.dir)
+        // The panic message is what helps; a backtrace into the test harness would bury it.
+        .env("RUST_BACKTRACE", "0")
+        // The report needs libtest to capture each test's output; a learner's habit must not turn it off.
+        .env_remove("RUST_TEST_NOCAPTURE")
+        .arg("--color=never");
+    process::run_with_limit(&mut command, limit)
+        .with_context(|| format!("running the step tests ({})", executable.display()))
+}
+
+/// The task of the step, and what went wrong in it.
+fn explain(
+    lesson: &Lesson,
+    step: &Step,
+    result: StepResult,
+    report: &libtest::Report,
+    finished: &Finished,
+    limit: Duration,
+) {
+    println!();
+    println!("The task ({}):", lesson.rel("tests/steps.rs"));
+    if step.task.is_empty() {
+        println!("    (the test has no doc comment; read the test itself)");
+    }
+    for line in step.task.lines() {
+        println!("    {line}");
+    }
+    println!();
+    println!("What happened:");
+    let what = match result {
+        StepResult::Failed => report
+            .output(&step.test_name)
+            .map(|output| libtest::panic_summary(output, MESSAGE_LINES))
+            .filter(|summary| !summary.is_empty())
+            .unwrap_or_else(|| "the test failed without a message".to_string()),
+        StepResult::Unfinished if finished.timed_out() => format!(
+            "the step was still running after {} s, so it was stopped. A step finishes in well under a \
+             second: look for a loop that never ends (does it stop when `read` returns Ok(0)?) or a call \
+             that waits with no timeout.",
+            limit.as_secs()
+        ),
+        StepResult::Unfinished => {
+            let status = finished
+                .status
+                .map_or_else(|| "unknown".to_string(), |status| status.to_string());
+            format!(
+                "the test program stopped ({status}) while this step was running. Its last words:\n{}",
+                libtest::panic_summary(&last_lines(&finished.stderr, MESSAGE_LINES), MESSAGE_LINES)
+            )
+        }
+        StepResult::Ignored => format!(
+            "the test is marked #[ignore] in {}, so it never runs",
+            lesson.rel("tests/steps.rs")
+        ),
+        StepResult::Missing => format!(
+            "the test program did not run `{}`. Is it still a #[test] in {}?",
+            step.test_name,
+            lesson.rel("tests/steps.rs")
+        ),
+        StepResult::Passed => String::new(),
+    };
+    for line in what.lines() {
+        println!("    {line}");
+    }
+}
+
+fn last_lines(text: &str, count: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
+}
+
+fn record(course: &Course, lesson: &Lesson, record: CheckRecord) -> Result<()> {
+    let mut progress = Progress::load(&course.progress_file)?;
+    progress.record_check(&lesson.label(), record);
+    progress.save(&course.progress_file)
+}

@@ -1,0 +1,154 @@
+//! Running a program with a time limit and keeping what it printed.
+//!
+//! A learner's step can hang (a loop that never sees `Ok(0)`, a read with no timeout), so the runner never
+//! waits for a test program without a deadline: past it, the program is killed and the report says so.
+
+use std::io::{self, Read};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// What a program printed, and how it ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// `None` when the program was killed because it ran past its time limit.
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    pub fn timed_out(&self) -> bool {
+        self.status.is_none()
+    }
+
+    pub fn success(&self) -> bool {
+        self.status.is_some_and(|status| status.success())
+    }
+}
+
+/// How long to keep reading output after the program has ended. A program may leave a child process
+/// behind (a server a test started) that still holds the output pipes open; its output is not worth
+/// waiting for.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+
+enum Chunk {
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
+    /// One of the two pipes reached end of stream.
+    Closed,
+}
+
+/// Runs `command` with no input, capturing stdout and stderr, and kills it if it runs longer than `limit`.
+pub fn run_with_limit(command: &mut Command, limit: Duration) -> io::Result<Finished> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // Each pipe gets a reader thread: reading only one at a time could deadlock with a program that fills
+    // the other pipe's buffer and waits for us to empty it.
+    let (sender, chunks) = mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    spawn_reader(stdout, sender.clone(), Chunk::Stdout);
+    spawn_reader(stderr, sender, Chunk::Stderr);
+
+    let deadline = Instant::now() + limit;
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut open_pipes = 2;
+    let mut keep = |chunk: Chunk, open_pipes: &mut i32| match chunk {
+        Chunk::Stdout(bytes) => out.extend_from_slice(&bytes),
+        Chunk::Stderr(bytes) => err.extend_from_slice(&bytes),
+        Chunk::Closed => *open_pipes -= 1,
+    };
+
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            // Already exited between try_wait and now? Then kill fails harmlessly and wait reaps it.
+            let _ = child.kill();
+            child.wait()?;
+            break None;
+        }
+        // Waiting on the channel doubles as the pause between two looks at the child.
+        let pause = (deadline - now).min(Duration::from_millis(20));
+        match chunks.recv_timeout(pause) {
+            Ok(chunk) => keep(chunk, &mut open_pipes),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+        }
+    };
+
+    let drain_deadline = Instant::now() + DRAIN_LIMIT;
+    while open_pipes > 0 {
+        let left = drain_deadline.saturating_duration_since(Instant::now());
+        match chunks.recv_timeout(left) {
+            Ok(chunk) => keep(chunk, &mut open_pipes),
+            Err(_) => break,
+        }
+    }
+    Ok(Finished {
+        status,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+    })
+}
+
+fn spawn_reader(
+    mut pipe: impl Read + Send + 'static,
+    sender: mpsc::Sender<Chunk>,
+    wrap: fn(Vec<u8>) -> Chunk,
+) {
+    thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            match pipe.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if sender.send(wrap(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        let _ = sender.send(Chunk::Closed);
+    });
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_and_status_are_kept() {
+        let finished = run_with_limit(
+            Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert_eq!(finished.stdout, "out\n");
+        assert_eq!(finished.stderr, "err\n");
+        assert_eq!(finished.status.unwrap().code(), Some(3));
+        assert!(!finished.timed_out());
+    }
+
+    #[test]
+    fn a_program_past_its_limit_is_killed_and_what_it_printed_is_kept() {
+        let started = Instant::now();
+        let finished = run_with_limit(
+            Command::new("sh").args(["-c", "echo started; exec sleep 30"]),
+            Duration::from_millis(500),
+        )
+        .unwrap();
+        assert!(finished.timed_out());
+        assert_eq!(finished.stdout, "started\n");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
