@@ -63,8 +63,8 @@ pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Resul
     //   Using `?` on both results is fine for now.
     // TODO(step 5): `?` on `serve_client`'s result ends the whole server when one client fails. Report the
     //   error on stderr instead (`eprintln!("client {peer}: {err}")`) and go on with the next client.
-    //   Errors of `accept` whose kind is `ConnectionAborted`, `ConnectionReset` or `Interrupted` are about
-    //   one client too: skip them with `continue`; return any other.
+    //   An error from `accept` is usually about one client too (it gave up before you accepted it): report
+    //   it and `continue` instead of returning.
     todo!("step 1: accept clients one at a time")
 }
 

@@ -2,6 +2,7 @@
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use shared::trace::{Trace, Traced, is_timeout};
@@ -60,39 +61,48 @@ pub enum SessionEnd {
 }
 // ANCHOR_END: session_end
 
+/// How many `accept` failures in a row [`serve`] tolerates before it gives up and returns the error.
+/// With [`ACCEPT_RETRY_PAUSE`], a lasting failure stops the server after about a second; more would only
+/// keep a broken server looking alive for longer.
+const ACCEPT_ATTEMPTS: u32 = 20;
+
+/// How long [`serve`] pauses after a failed `accept`. Long enough that a failure that repeats at once
+/// (no file descriptor left) does not keep a CPU busy; short enough that the next client hardly notices.
+const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
 // ANCHOR: serve
 /// Accepts clients on `listener` one at a time and serves each with [`serve_client`] until its session
 /// ends; forever, or until `config.max_clients` connections have been served.
 ///
 /// The caller binds the listener (`main`, or a test on `127.0.0.1:0`) and so knows its address before any
 /// client connects. A client's error is reported on stderr and the server goes on with the next client;
-/// only an error of the listener itself is returned.
+/// only `accept` failing again and again returns an error.
 pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Result<()> {
     let mut served = 0;
+    let mut failed_accepts = 0;
     while config.max_clients.is_none_or(|max| served < max) {
         // `accept` waits for the next client whose handshake is complete. The kernel completes handshakes
         // on its own, into the listen backlog: while we serve one client, the next ones are connected but
         // wait there, unanswered, until we come back to this line.
         let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            // ANCHOR: accept_errors
-            // The client gave up between its handshake and our `accept`, or a signal interrupted the call:
-            // nothing is wrong with the listener, so wait for the next client.
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    ErrorKind::ConnectionAborted
-                        | ErrorKind::ConnectionReset
-                        | ErrorKind::Interrupted
-                ) =>
-            {
-                trace.event(format_args!("accept failed: {err}"));
-                continue;
+            Ok(accepted) => {
+                failed_accepts = 0;
+                accepted
             }
-            // Anything else (no file descriptors left, a broken listener) would fail again at once:
-            // retrying in a loop would only spin. The caller decides.
-            Err(err) => return Err(err),
-            // ANCHOR_END: accept_errors
+            // ANCHOR: accept_errors
+            // Most `accept` errors concern one client (it gave up between its handshake and our `accept`;
+            // Linux also reports some network errors of that connection here) or pass (a signal, no file
+            // descriptor free right now): try again. A pause keeps a lasting error from spinning the CPU,
+            // and many failures in a row mean it is not passing: then the caller decides.
+            Err(err) => {
+                failed_accepts += 1;
+                if failed_accepts == ACCEPT_ATTEMPTS {
+                    return Err(err);
+                }
+                eprintln!("accept failed: {err} (trying again)");
+                thread::sleep(ACCEPT_RETRY_PAUSE);
+                continue;
+            } // ANCHOR_END: accept_errors
         };
         trace.event(format_args!("accept {peer}"));
         served += 1;
@@ -296,6 +306,7 @@ pub fn close_politely(stream: Traced<TcpStream>) {
     }
     let deadline = Instant::now() + CLOSE_DRAIN_TIME;
     let mut discarded = 0;
+    // 4 KiB per read: the size changes only how many reads the discarding takes, not how much.
     let mut sink = [0u8; 4096];
     let mut reader = &stream;
     while discarded < CLOSE_DRAIN_BYTES {
