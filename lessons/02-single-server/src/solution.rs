@@ -81,6 +81,7 @@ pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Resul
     let mut served = 0;
     let mut failed_accepts = 0;
     while config.max_clients.is_none_or(|max| served < max) {
+        // ANCHOR: accept
         // `accept` waits for the next client whose handshake is complete. The kernel completes handshakes
         // on its own, into the listen backlog: while we serve one client, the next ones are connected but
         // wait there, unanswered, until we come back to this line.
@@ -89,7 +90,6 @@ pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Resul
                 failed_accepts = 0;
                 accepted
             }
-            // ANCHOR: accept_errors
             // Most `accept` errors concern one client (it gave up between its handshake and our `accept`;
             // Linux also reports some network errors of that connection here) or pass (a signal, no file
             // descriptor free right now): try again. A pause keeps a lasting error from spinning the CPU,
@@ -102,8 +102,9 @@ pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Resul
                 eprintln!("accept failed: {err} (trying again)");
                 thread::sleep(ACCEPT_RETRY_PAUSE);
                 continue;
-            } // ANCHOR_END: accept_errors
+            }
         };
+        // ANCHOR_END: accept
         trace.event(format_args!("accept {peer}"));
         served += 1;
         // ANCHOR: client_errors
@@ -191,13 +192,14 @@ fn converse(stream: &Traced<TcpStream>, config: &Config) -> io::Result<SessionEn
         // ANCHOR: reply
         let line = match line {
             Line::Complete(line) => line,
-            Line::EndOfStream => return Ok(SessionEnd::EndOfStream),
             // ANCHOR: too_long
             Line::TooLong => {
                 let error = format!("error: line too long (max {} bytes)\n", config.max_line);
                 writer.write_all(error.as_bytes())?;
                 return Ok(SessionEnd::LineTooLong);
-            } // ANCHOR_END: too_long
+            }
+            // ANCHOR_END: too_long
+            Line::EndOfStream => return Ok(SessionEnd::EndOfStream),
         };
         // ANCHOR: not_utf8
         // Bytes on the wire can be anything; `from_utf8` checks instead of assuming. A bad line is the
