@@ -60,10 +60,12 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<()> {
     let trace = cli.trace.tracer();
-    // `bind` is Python's `socket()`, `setsockopt(SO_REUSEADDR)`, `bind()` and `listen()` in one call. std
-    // asks for a backlog of 128 (Python: `listen(128)`): that many clients can finish their handshake and
-    // wait while we serve someone else; the kernel caps it at `net.core.somaxconn`. More waiting clients
-    // would only wait longer here; one past the backlog sees its connect hang or fail.
+    // `bind` is Python's `socket()`, `bind()` and `listen()` in one call (on Unix with `SO_REUSEADDR` too,
+    // so a restarted server can bind while old connections linger in TIME_WAIT). std asks for a backlog of
+    // 128 (Python: `listen(128)`): that many clients can finish their handshake and wait while we serve
+    // someone else; the kernel caps it at `net.core.somaxconn`. A bigger backlog would only let more clients
+    // wait longer for this one-at-a-time server; a client past a full backlog sees its connect hang (Linux
+    // drops its handshake and it retries) or fail.
     let listener =
         TcpListener::bind(cli.listen.addr).map_err(|err| bind_error(cli.listen.addr, &err))?;
     // With port 0 the kernel chose the port: only the bound socket knows which.

@@ -147,7 +147,7 @@ pub fn serve_client(stream: TcpStream, config: &Config, trace: &Trace) -> io::Re
     // ANCHOR_END: timeouts
     let stream = Traced::new(stream, trace.labelled(peer));
 
-    let end = converse(&stream, config)?;
+    let end = greet_and_answer(&stream, config)?;
     stream.trace().event(format_args!("session ended: {end:?}"));
     // ANCHOR: close
     match end {
@@ -163,9 +163,9 @@ pub fn serve_client(stream: TcpStream, config: &Config, trace: &Trace) -> io::Re
 }
 // ANCHOR_END: serve_client
 
-// ANCHOR: converse
+// ANCHOR: greet_and_answer
 /// The greeting protocol on one connection, from `Welcome` to the end of the session.
-fn converse(stream: &Traced<TcpStream>, config: &Config) -> io::Result<SessionEnd> {
+fn greet_and_answer(stream: &Traced<TcpStream>, config: &Config) -> io::Result<SessionEnd> {
     // `Read` and `Write` are implemented for `&Traced<TcpStream>` (like `&TcpStream`): the `BufReader`
     // reads through one shared reference while replies are written through another.
     let mut writer = stream;
@@ -216,7 +216,7 @@ fn converse(stream: &Traced<TcpStream>, config: &Config) -> io::Result<SessionEn
         // ANCHOR_END: reply
     }
 }
-// ANCHOR_END: converse
+// ANCHOR_END: greet_and_answer
 
 // ANCHOR: hello
 /// The reply to the line `name`: `Hello, NAME!` and its `\n`.
