@@ -64,13 +64,17 @@ pub fn build_steps(
     })
 }
 
-/// The `"executable"` of the first test artifact in cargo's JSON messages (one JSON object per line).
+/// The `"executable"` of the test program in cargo's JSON messages (one JSON object per line).
 ///
-/// Only this one string is needed, so a small reader of JSON strings replaces a JSON library.
+/// The lesson's own programs are built too (tests may run them) and are executables as well, so the
+/// artifact must be of kind `test`. Only this one string is needed, so a small reader of JSON strings
+/// replaces a JSON library.
 pub fn executable_from_messages(messages: &str) -> Option<PathBuf> {
     messages
         .lines()
-        .filter(|line| line.contains(r#""reason":"compiler-artifact""#))
+        .filter(|line| {
+            line.contains(r#""reason":"compiler-artifact""#) && line.contains(r#""kind":["test"]"#)
+        })
         .find_map(|line| {
             let after_key = &line[line.find(r#""executable":"#)? + r#""executable":"#.len()..];
             json_string(after_key.trim_start()).map(PathBuf::from)
@@ -119,6 +123,8 @@ mod tests {
     fn the_test_program_is_found_among_cargo_messages() {
         let messages = concat!(
             r#"{"reason":"compiler-artifact","package_id":"path+file:///w/shared#0.1.0","target":{"kind":["lib"],"name":"shared"},"executable":null,"fresh":true}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///w#0.1.0","target":{"kind":["bin"],"name":"single-server"},"executable":"/w/target/debug/single-server","fresh":false}"#,
             "\n",
             r#"{"reason":"compiler-artifact","package_id":"path+file:///w#0.1.0","target":{"kind":["test"],"name":"steps"},"filenames":["/w/target/debug/deps/steps-bd61"],"executable":"/w/target/debug/deps/steps-bd61","fresh":false}"#,
             "\n",

@@ -1,0 +1,490 @@
+//! The lesson runner, run as the learner runs it, on copies of the course (see `runner_support`).
+//!
+//! What the tests expect comes from the lesson's own files (its title in `src/lib.rs`, its steps in
+//! `tests/steps.rs`, its hints in `hints.md`), so they keep passing as lessons are edited and added.
+//! They never touch your exercises or your `.course-progress`: each runs the runner with `COURSE_ROOT` on
+//! a copy and `COURSE_PROGRESS` on a file of its own, so they can run in parallel.
+
+mod runner_support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use predicates::prelude::*;
+use runner_support::{BUILDS, Exercise, QUICK, Sandbox, read};
+
+/// A lesson as the tests expect the runner to show it, read from its files.
+struct Expected {
+    /// `01`
+    label: String,
+    /// `1`
+    number: u32,
+    /// `01-basic-client`
+    folder: String,
+    title: String,
+    /// `(N, first line of the doc comment)` for each `fn step_N_...`, in order.
+    steps: Vec<(u32, String)>,
+}
+
+impl Expected {
+    fn of(folder: &Path) -> Expected {
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        let digits = name.split('-').next().unwrap();
+        let number: u32 = digits.parse().unwrap();
+        let title = read(&folder.join("src/lib.rs"))
+            .lines()
+            .find_map(|line| {
+                let rest = line.strip_prefix("//! # Lesson ")?;
+                Some(rest.split_once(':')?.1.trim().to_string())
+            })
+            .unwrap_or_else(|| name.clone());
+        let steps_rs = read(&folder.join("tests/steps.rs"));
+        let steps = steps_rs
+            .lines()
+            .filter_map(|line| {
+                let rest = line.trim().strip_prefix("fn step_")?;
+                let number: u32 = rest.split('_').next()?.parse().ok()?;
+                let task = steps_rs
+                    .lines()
+                    .find_map(|line| line.strip_prefix(&format!("/// Step {number}: ")))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                Some((number, task))
+            })
+            .collect();
+        Expected {
+            label: format!("{number:02}"),
+            number,
+            folder: name,
+            title,
+            steps,
+        }
+    }
+
+    fn exercise(&self) -> String {
+        format!("lessons/{}/src/exercise.rs", self.folder)
+    }
+}
+
+/// Every lesson folder of a copy, in number order.
+fn lessons(root: &Path) -> Vec<PathBuf> {
+    let mut folders: Vec<(u32, PathBuf)> = fs::read_dir(root.join("lessons"))
+        .unwrap()
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let name = entry.file_name().into_string().ok()?;
+            let number = name.split_once('-')?.0.parse().ok()?;
+            entry.path().is_dir().then_some((number, entry.path()))
+        })
+        .collect();
+    folders.sort();
+    folders.into_iter().map(|(_, path)| path).collect()
+}
+
+/// The first line of `### Hint N` under `## Step S` in a `hints.md`, and how many hints the step has.
+fn hint_line(hints_md: &str, step: u32, hint: usize) -> (String, usize) {
+    let section: Vec<&str> = hints_md
+        .lines()
+        .skip_while(|line| !line.starts_with(&format!("## Step {step}")))
+        .skip(1)
+        .take_while(|line| !line.starts_with("## "))
+        .collect();
+    let count = section
+        .iter()
+        .filter(|line| line.starts_with("### Hint"))
+        .count();
+    let line = section
+        .iter()
+        .skip_while(|line| **line != format!("### Hint {hint}"))
+        .skip(1)
+        .find(|line| !line.trim().is_empty())
+        .map(|line| line.trim().to_string())
+        .unwrap_or_default();
+    (line, count)
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The line of the lesson map about `lesson`.
+fn map_line<'a>(map: &'a str, lesson: &Expected) -> &'a str {
+    map.lines()
+        .find(|line| {
+            line.trim_start()
+                .starts_with(&format!("{}  ", lesson.label))
+        })
+        .unwrap_or_else(|| panic!("no line for lesson {} in:\n{map}", lesson.label))
+}
+
+#[test]
+fn the_map_lists_every_lesson_in_order_with_its_title_and_one_next_step() {
+    let sandbox = Sandbox::new(Exercise::Shipped);
+    let output = sandbox.course(QUICK).assert().success();
+    let map = stdout_of(output.get_output());
+
+    let mut last_position = 0;
+    for folder in lessons(&sandbox.root) {
+        let lesson = Expected::of(&folder);
+        let line = map_line(&map, &lesson);
+        assert!(
+            line.contains(&lesson.title),
+            "{line:?} lacks the title {:?}",
+            lesson.title
+        );
+        assert!(line.contains("not started"), "{line:?}");
+        let position = map.find(line).unwrap();
+        assert!(position > last_position, "lessons out of order:\n{map}");
+        last_position = position;
+    }
+
+    let next: Vec<&str> = map
+        .lines()
+        .filter(|line| line.starts_with("Next: "))
+        .collect();
+    assert_eq!(next.len(), 1, "exactly one Next line:\n{map}");
+    let first = Expected::of(&sandbox.lesson());
+    assert!(next[0].contains(&first.exercise()), "{}", next[0]);
+    assert!(
+        next[0].ends_with(&format!("then run: cargo run -- check {}", first.number)),
+        "{}",
+        next[0]
+    );
+    let chapter = fs::read_dir(sandbox.root.join("book/src"))
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .find(|name| name.starts_with(&format!("{}-", first.label)) && name.ends_with(".md"));
+    match chapter {
+        Some(chapter) => assert!(
+            next[0].contains(&format!("read book/src/{chapter}")),
+            "{}",
+            next[0]
+        ),
+        None => assert!(!next[0].contains("book/"), "{}", next[0]),
+    }
+
+    sandbox
+        .course(QUICK)
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(map);
+}
+
+#[test]
+fn a_lesson_that_does_not_exist_is_a_usage_error_that_lists_the_lessons() {
+    let sandbox = Sandbox::new(Exercise::Shipped);
+    let lessons: Vec<Expected> = lessons(&sandbox.root)
+        .iter()
+        .map(|folder| Expected::of(folder))
+        .collect();
+    for command in ["check", "hint", "reset"] {
+        let output = sandbox
+            .course(QUICK)
+            .args([command, "99"])
+            .write_stdin("")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("there is no lesson \"99\""));
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+        for lesson in &lessons {
+            let listed = format!("{}  {}", lesson.label, lesson.title);
+            assert!(
+                stderr.contains(&listed),
+                "{command} 99: {listed:?} missing from:\n{stderr}"
+            );
+        }
+    }
+    assert!(
+        sandbox.progress_text().is_empty(),
+        "nothing to record for a lesson that does not exist"
+    );
+}
+
+#[test]
+fn each_hint_call_shows_the_next_hint_of_the_step() {
+    let sandbox = Sandbox::new(Exercise::Shipped);
+    let lesson = Expected::of(&sandbox.lesson());
+    let hints_md = read(&sandbox.lesson().join("hints.md"));
+    let (first_hint, count) = hint_line(&hints_md, 1, 1);
+    assert!(count >= 1, "step 1 of lesson {} has no hint", lesson.label);
+
+    sandbox
+        .course(QUICK)
+        .args(["hint", &lesson.number.to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("step 1: "))
+        .stdout(predicate::str::contains(format!("Hint 1 of {count}")))
+        .stdout(predicate::str::contains(first_hint));
+
+    // `01` names the same lesson as `1`, and the count carries over.
+    let second = sandbox
+        .course(QUICK)
+        .args(["hint", &lesson.label])
+        .assert()
+        .success();
+    if count >= 2 {
+        let (second_hint, _) = hint_line(&hints_md, 1, 2);
+        second
+            .stdout(predicate::str::contains(format!("Hint 2 of {count}")))
+            .stdout(predicate::str::contains(second_hint));
+        assert!(
+            sandbox.progress_text().contains("hints 01 step=1 shown=2"),
+            "{}",
+            sandbox.progress_text()
+        );
+    } else {
+        second.stdout(predicate::str::contains("No more hints"));
+    }
+}
+
+#[test]
+fn checking_the_shipped_exercise_shows_step_1_failing_with_its_task_and_the_hint_command() {
+    let sandbox = Sandbox::new(Exercise::Shipped);
+    let lesson = Expected::of(&sandbox.lesson());
+    let output = sandbox
+        .course(BUILDS)
+        .args(["check", &lesson.number.to_string()])
+        .assert()
+        .code(1);
+    let report = stdout_of(output.get_output());
+
+    assert!(
+        predicate::str::is_match(r"(?m)^\s+step 1\s+FAILED\s")
+            .unwrap()
+            .eval(&report),
+        "step 1 should be reported as failing:\n{report}"
+    );
+    for (number, _) in &lesson.steps {
+        assert!(
+            report.contains(&format!("step {number} ")),
+            "step {number} missing from:\n{report}"
+        );
+    }
+    let (_, task) = &lesson.steps[0];
+    assert!(
+        report.contains(&format!("Step 1: {task}")),
+        "the task of step 1 ({task:?}) missing from:\n{report}"
+    );
+    assert!(report.contains("What happened:"), "{report}");
+    assert!(
+        report.contains(&format!("cargo run -- hint {}", lesson.number)),
+        "{report}"
+    );
+
+    let progress = sandbox.progress_text();
+    assert!(
+        progress.contains(&format!("lesson {} passed=", lesson.label))
+            && progress.contains(&format!("total={} failing=1", lesson.steps.len())),
+        "{progress}"
+    );
+    let map = stdout_of(sandbox.course(QUICK).assert().success().get_output());
+    assert!(
+        map_line(&map, &lesson).contains(&format!("of {} steps", lesson.steps.len())),
+        "{map}"
+    );
+}
+
+#[test]
+fn checking_the_solution_shows_every_step_passing_and_the_next_lesson() {
+    let sandbox = Sandbox::new(Exercise::Solved);
+    let lesson = Expected::of(&sandbox.lesson());
+    let output = sandbox
+        .course(BUILDS)
+        .args(["check", &lesson.number.to_string()])
+        .assert()
+        .success();
+    let report = stdout_of(output.get_output());
+
+    for (number, _) in &lesson.steps {
+        assert!(
+            predicate::str::is_match(format!(r"(?m)^\s+step {number}\s+passed\s"))
+                .unwrap()
+                .eval(&report),
+            "step {number} should pass:\n{report}"
+        );
+    }
+    assert!(
+        report.contains(&format!("lesson {} is done", lesson.label)),
+        "{report}"
+    );
+    let folders = lessons(&sandbox.root);
+    if let Some(next) = folders.get(1).map(|folder| Expected::of(folder)) {
+        assert!(
+            report.contains(&format!("Lesson {} is next: {}", next.label, next.title)),
+            "{report}"
+        );
+        assert!(report.contains(&next.exercise()), "{report}");
+    }
+    let steps = lesson.steps.len();
+    assert!(
+        sandbox.progress_text().contains(&format!(
+            "lesson {} passed={steps} total={steps}\n",
+            lesson.label
+        )),
+        "{}",
+        sandbox.progress_text()
+    );
+
+    let map = stdout_of(sandbox.course(QUICK).assert().success().get_output());
+    assert!(
+        map_line(&map, &lesson).trim_end().ends_with("done"),
+        "{map}"
+    );
+    sandbox
+        .course(QUICK)
+        .args(["hint", &lesson.number.to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no hint needed"));
+}
+
+#[test]
+fn a_step_that_hangs_is_stopped_at_the_time_limit_and_named() {
+    let sandbox = Sandbox::new(Exercise::HangsInStep1);
+    let lesson = Expected::of(&sandbox.lesson());
+    let output = sandbox
+        .course(BUILDS)
+        .args(["check", &lesson.number.to_string(), "--timeout", "2"])
+        .assert()
+        .code(1);
+    let report = stdout_of(output.get_output());
+    assert!(
+        predicate::str::is_match(r"(?m)^\s+step 1\s+did not finish\s")
+            .unwrap()
+            .eval(&report),
+        "{report}"
+    );
+    assert!(report.contains("still running after 2 s"), "{report}");
+}
+
+#[test]
+fn an_exercise_that_does_not_compile_shows_cargos_errors_and_what_to_do() {
+    let sandbox = Sandbox::new(Exercise::DoesNotCompile);
+    let lesson = Expected::of(&sandbox.lesson());
+    sandbox
+        .course(BUILDS)
+        .args(["check", &lesson.label])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("does not compile yet"))
+        .stdout(predicate::str::contains(lesson.exercise()))
+        // rustc's message quotes the offending line.
+        .stderr(predicate::str::contains("added_by_the_runner_tests"));
+    assert!(sandbox.progress_text().is_empty());
+}
+
+/// Whether git can run; when it cannot, the test says so and is skipped, except in CI.
+fn git_or_skip() -> bool {
+    if runner_support::available("git") {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "git is missing, and CI needs it for the reset tests"
+    );
+    eprintln!("skipped: git is not installed");
+    false
+}
+
+#[test]
+fn reset_asks_for_yes_then_puts_the_exercise_back_as_committed_and_clears_progress() {
+    if !git_or_skip() {
+        return;
+    }
+    let sandbox = Sandbox::lessons_only();
+    let git = |args: &[&str]| runner_support::run_ok("git", args, &sandbox.root);
+    git(&["init", "--quiet"]);
+    git(&["add", "--all"]);
+    git(&[
+        "-c",
+        "user.name=runner tests",
+        "-c",
+        "user.email=runner-tests@example.invalid",
+        "-c",
+        "commit.gpgsign=false",
+        "commit",
+        "--quiet",
+        "--message",
+        "the course as shipped",
+    ]);
+    let lesson = Expected::of(&sandbox.lesson());
+    let exercise = sandbox.lesson().join("src/exercise.rs");
+    let shipped = read(&exercise);
+    fs::write(&exercise, "// the learner's work\n").unwrap();
+    fs::write(
+        &sandbox.progress,
+        format!(
+            "lesson {0} passed=1 total=4 failing=2\nhints {0} step=2 shown=1\n",
+            lesson.label
+        ),
+    )
+    .unwrap();
+
+    // stdin is not a terminal here, so there is nobody to ask: --yes is required.
+    sandbox
+        .course(QUICK)
+        .args(["reset", &lesson.number.to_string()])
+        .write_stdin("y\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--yes"));
+    assert_eq!(read(&exercise), "// the learner's work\n");
+
+    sandbox
+        .course(QUICK)
+        .args(["reset", &lesson.number.to_string(), "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("back as shipped (HEAD)"));
+    assert_eq!(read(&exercise), shipped);
+    assert!(
+        !sandbox
+            .progress_text()
+            .contains(&format!(" {} ", lesson.label)),
+        "{}",
+        sandbox.progress_text()
+    );
+
+    sandbox
+        .course(QUICK)
+        .args(["reset", &lesson.number.to_string(), "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already as shipped"));
+}
+
+#[test]
+fn reset_outside_a_git_checkout_says_so() {
+    if !git_or_skip() {
+        return;
+    }
+    let sandbox = Sandbox::lessons_only();
+    let exercise = sandbox.lesson().join("src/exercise.rs");
+    let before = read(&exercise);
+    sandbox
+        .course(QUICK)
+        .args(["reset", "1", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not a git checkout"));
+    assert_eq!(read(&exercise), before);
+}
+
+#[test]
+fn help_lists_the_learner_commands_and_hides_the_dev_check() {
+    let sandbox = Sandbox::new(Exercise::Shipped);
+    sandbox
+        .course(QUICK)
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("list"))
+        .stdout(predicate::str::contains("check"))
+        .stdout(predicate::str::contains("hint"))
+        .stdout(predicate::str::contains("reset"))
+        .stdout(predicate::str::contains("dev-check").not());
+}
