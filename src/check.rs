@@ -16,6 +16,7 @@ use crate::lessons::{Lesson, Step};
 use crate::libtest::{self, Outcome};
 use crate::process::{self, Finished};
 use crate::progress::{CheckRecord, Progress};
+use crate::text;
 
 /// How many lines of a failed step's message to show: enough for an assertion's `left` and `right`,
 /// short enough that the task above it stays on the screen.
@@ -169,9 +170,7 @@ fn explain(
     if step.task.is_empty() {
         println!("    (the test has no doc comment; read the test itself)");
     }
-    for line in step.task.lines() {
-        println!("    {line}");
-    }
+    text::print_indented(&step.task);
     println!();
     println!("What happened:");
     let what = match result {
@@ -206,9 +205,7 @@ fn explain(
         ),
         StepResult::Passed => String::new(),
     };
-    for line in what.lines() {
-        println!("    {line}");
-    }
+    text::print_indented(&what);
 }
 
 fn last_lines(text: &str, count: usize) -> String {

@@ -22,6 +22,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::course::Course;
 use crate::progress::Progress;
+use crate::text;
 
 /// The hints of one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,17 +128,11 @@ pub fn run(course: &Course, request: Request) -> Result<u8> {
     Ok(0)
 }
 
-fn print_hint(number: usize, total: usize, text: &str) {
+fn print_hint(number: usize, total: usize, hint: &str) {
     println!();
     println!("Hint {number} of {total}:");
     println!();
-    for line in text.lines() {
-        if line.is_empty() {
-            println!();
-        } else {
-            println!("    {line}");
-        }
-    }
+    text::print_indented(hint);
 }
 
 /// Where to look when the hints are not enough.

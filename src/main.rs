@@ -9,7 +9,8 @@
 //! - `progress`: the `.course-progress` file;
 //! - `cargo`, `process`, `libtest`: building the step tests, running them with a time limit, reading
 //!   their results;
-//! - `list`, `check`, `hint`, `reset`, `dev_check`: one command each.
+//! - `list`, `check`, `hint`, `reset`, `dev_check`: one command each;
+//! - `text`: printing indented blocks.
 
 mod cargo;
 mod check;
@@ -22,6 +23,7 @@ mod list;
 mod process;
 mod progress;
 mod reset;
+mod text;
 
 use std::fmt;
 use std::process::ExitCode;
