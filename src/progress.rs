@@ -153,11 +153,14 @@ impl Progress {
         self.hints.insert((lesson.to_string(), step), shown);
     }
 
-    /// Forgets a lesson: its check and its hint counters (after `reset`).
-    pub fn forget(&mut self, lesson: &str) {
+    /// Forgets a lesson: its check and its hint counters (after `reset`). Returns whether there was
+    /// anything to forget.
+    pub fn forget(&mut self, lesson: &str) -> bool {
+        let before = (self.checks.len(), self.hints.len());
         self.checks.remove(lesson);
         self.hints
             .retain(|(hint_lesson, _), _| hint_lesson != lesson);
+        before != (self.checks.len(), self.hints.len())
     }
 }
 
@@ -259,7 +262,8 @@ mod tests {
         progress.record_check("02", record);
         progress.set_hints_shown("01", 1, 2);
         progress.set_hints_shown("02", 1, 1);
-        progress.forget("01");
+        assert!(progress.forget("01"));
+        assert!(!progress.forget("01"));
         assert_eq!(progress.check("01"), None);
         assert_eq!(progress.hints_shown("01", 1), 0);
         assert_eq!(progress.check("02"), Some(record));

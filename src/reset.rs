@@ -70,14 +70,16 @@ pub fn run(course: &Course, wanted: &str, yes: bool) -> Result<u8> {
     }
     fs::write(&path, &shipped).with_context(|| format!("writing {rel}"))?;
 
+    println!("{rel} is back as shipped ({reference}).");
+    // The last check and the hints seen were about the old file.
     let mut progress = Progress::load(&course.progress_file)?;
-    progress.forget(&lesson.label());
-    progress.save(&course.progress_file)?;
-
-    println!(
-        "{rel} is back as shipped ({reference}), and lesson {}'s progress is cleared.",
-        lesson.label()
-    );
+    if progress.forget(&lesson.label()) {
+        progress.save(&course.progress_file)?;
+        println!(
+            "Lesson {}'s progress (last check, hints seen) is cleared.",
+            lesson.label()
+        );
+    }
     println!("{}", course.next_step(lesson, None));
     Ok(0)
 }

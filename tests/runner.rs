@@ -488,3 +488,19 @@ fn help_lists_the_learner_commands_and_hides_the_dev_check() {
         .stdout(predicate::str::contains("reset"))
         .stdout(predicate::str::contains("dev-check").not());
 }
+
+#[test]
+fn reset_without_git_says_git_is_needed() {
+    let sandbox = Sandbox::lessons_only();
+    // An empty folder as the only place to look for programs: no git there.
+    let empty = runner_support::unique_path("no-programs");
+    fs::create_dir_all(&empty).unwrap();
+    sandbox
+        .course(QUICK)
+        .args(["reset", "1", "--yes"])
+        .env("PATH", &empty)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("git is not installed"));
+    fs::remove_dir_all(&empty).unwrap();
+}
