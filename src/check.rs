@@ -28,7 +28,7 @@ enum StepResult {
     Passed,
     Failed,
     Ignored,
-    /// The test program was stopped (time limit) or crashed before the step finished.
+    /// The test program was stopped (time limit), crashed or exited before the step finished.
     Unfinished,
     /// The test program finished without mentioning the step.
     Missing,
@@ -76,7 +76,7 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
             Some(Outcome::Passed) => StepResult::Passed,
             Some(Outcome::Failed) => StepResult::Failed,
             Some(Outcome::Ignored) => StepResult::Ignored,
-            None if finished.success() => StepResult::Missing,
+            None if report.completed() => StepResult::Missing,
             None => StepResult::Unfinished,
         })
         .collect();
@@ -190,7 +190,7 @@ fn explain(
                 .status
                 .map_or_else(|| "unknown".to_string(), |status| status.to_string());
             format!(
-                "the test program stopped ({status}) while this step was running. Its last words:\n{}",
+                "the test program ended ({status}) before this step finished. Its last words:\n{}",
                 libtest::panic_summary(&last_lines(&finished.stderr, MESSAGE_LINES), MESSAGE_LINES)
             )
         }

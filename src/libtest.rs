@@ -33,12 +33,20 @@ pub struct Report {
     outcomes: HashMap<String, Outcome>,
     /// A failed test's captured output (its panic message, and whatever it printed).
     output: HashMap<String, String>,
+    /// Whether the closing `test result:` line was printed: the program ran to its end.
+    completed: bool,
 }
 
 impl Report {
     /// `None` for a test that did not finish (the program was stopped or crashed) or does not exist.
     pub fn outcome(&self, test: &str) -> Option<Outcome> {
         self.outcomes.get(test).copied()
+    }
+
+    /// Whether the program reported on every test it ran, rather than being stopped, crashing or
+    /// exiting early (a `std::process::exit` in the code under test ends the test program too).
+    pub fn completed(&self) -> bool {
+        self.completed
     }
 
     /// The failed test's output, if the program printed it.
@@ -58,6 +66,7 @@ pub fn parse(stdout: &str) -> Report {
             continue;
         }
         if line == "failures:" || line.starts_with("test result: ") {
+            report.completed |= line.starts_with("test result: ");
             section = None;
             continue;
         }
@@ -96,11 +105,17 @@ fn result_line(line: &str) -> Option<(&str, Outcome)> {
     Some((name, outcome))
 }
 
+/// The longest line of a message shown in full. An `assert_eq!` on two large buffers prints each on one
+/// line, tens of kilobytes long; its start says enough.
+const MAX_LINE_CHARS: usize = 300;
+
 /// The part of a failed test's output worth showing a learner: the panic message without the thread
-/// name and the backtrace advice, at most `max_lines` lines.
+/// name and the backtrace advice, at most `max_lines` lines of at most [`MAX_LINE_CHARS`] characters.
 pub fn panic_summary(output: &str, max_lines: usize) -> String {
     let mut lines: Vec<String> = Vec::new();
     for line in output.lines() {
+        let line = shorten(line);
+        let line = line.as_str();
         if line.starts_with("note: run with `RUST_BACKTRACE=1`") {
             continue;
         }
@@ -125,6 +140,17 @@ pub fn panic_summary(output: &str, max_lines: usize) -> String {
         lines.push(format!("... ({hidden} more lines)"));
     }
     lines.join("\n")
+}
+
+fn shorten(line: &str) -> String {
+    match line.char_indices().nth(MAX_LINE_CHARS) {
+        Some((cut, _)) => format!(
+            "{}... ({} more characters)",
+            &line[..cut],
+            line[cut..].chars().count()
+        ),
+        None => line.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -201,5 +227,16 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
         );
         assert_eq!(report.outcome("step_1"), Some(Outcome::Passed));
         assert_eq!(report.outcome("step_2"), None);
+        assert!(!report.completed());
+        assert!(parse(OUTPUT).completed());
+    }
+
+    #[test]
+    fn a_huge_line_is_shortened() {
+        let line = format!("left: [{}]", "1, ".repeat(1000));
+        let summary = panic_summary(&line, 10);
+        assert!(summary.starts_with("left: [1, 1, "));
+        let more = line.len() - MAX_LINE_CHARS;
+        assert!(summary.ends_with(&format!("... ({more} more characters)")));
     }
 }
