@@ -21,6 +21,7 @@ use std::io::ErrorKind;
 use anyhow::{Context, Result, bail};
 
 use crate::course::Course;
+use crate::lessons::Lesson;
 use crate::progress::Progress;
 use crate::text;
 
@@ -89,7 +90,11 @@ pub fn run(course: &Course, request: Request) -> Result<u8> {
         );
     }
     let total = section.hints.len();
-    println!("Lesson {label}, step {step}: {}", section.title);
+    if section.title.is_empty() {
+        println!("Lesson {label}, step {step}");
+    } else {
+        println!("Lesson {label}, step {step}: {}", section.title);
+    }
 
     if request.all {
         for (index, hint) in section.hints.iter().enumerate() {
@@ -136,7 +141,7 @@ fn print_hint(number: usize, total: usize, hint: &str) {
 }
 
 /// Where to look when the hints are not enough.
-fn read_more(course: &Course, lesson: &crate::lessons::Lesson) -> String {
+fn read_more(course: &Course, lesson: &Lesson) -> String {
     let solution = lesson.rel("src/solution.rs");
     match course.chapter(lesson) {
         Some(chapter) => format!(
