@@ -7,9 +7,12 @@
 //! - reads split where the test wants them: [`SmallReads`];
 //! - a connection can be aborted with a reset: [`reset`].
 
+mod buffers;
 mod peers;
 mod process;
 mod reads;
+
+pub use buffers::small_buffer_pair;
 
 pub use peers::{Peer, peer};
 pub use process::ServerProcess;
@@ -31,6 +34,7 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(3);
 pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to `addr` with [`IO_TIMEOUT`] on the connect, and on every read and write after it.
+#[track_caller]
 pub fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
         .unwrap_or_else(|err| panic!("test could not connect to {addr}: {err}"));
@@ -59,7 +63,9 @@ pub fn reset(stream: TcpStream) -> io::Result<()> {
 }
 
 /// Reads one line (up to and including `\n`) from `stream` byte by byte, so that nothing after the line is
-/// consumed. Panics with a clear message on a timeout, an error or end of stream.
+/// consumed. Panics with a clear message on a timeout, an error or end of stream, pointing at the test line
+/// that called it.
+#[track_caller]
 pub fn read_line(stream: &mut impl io::Read) -> String {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
@@ -84,6 +90,7 @@ pub fn read_line(stream: &mut impl io::Read) -> String {
 }
 
 /// Reads until the peer closes the connection and returns everything, panicking on a timeout or error.
+#[track_caller]
 pub fn read_until_closed(stream: &mut impl io::Read) -> Vec<u8> {
     let mut received = Vec::new();
     let mut buf = [0u8; 4096];

@@ -9,6 +9,7 @@ use std::io::{self, Read};
 pub struct SmallReads<R> {
     inner: R,
     max: usize,
+    interrupt_next: bool,
 }
 
 impl<R> SmallReads<R> {
@@ -17,12 +18,26 @@ impl<R> SmallReads<R> {
         SmallReads {
             inner,
             max: max.max(1),
+            interrupt_next: false,
         }
+    }
+
+    /// Makes the first `read` fail with `ErrorKind::Interrupted`, as a read does when a signal arrives
+    /// before any data (Ctrl-Z and `fg`, a timer, a debugger). The right answer is to call `read` again.
+    pub fn interrupt_first_read(mut self) -> Self {
+        self.interrupt_next = true;
+        self
     }
 }
 
 impl<R: Read> Read for SmallReads<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if std::mem::take(&mut self.interrupt_next) {
+            return Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "interrupted by a signal (simulated)",
+            ));
+        }
         let len = buf.len().min(self.max);
         self.inner.read(&mut buf[..len])
     }
@@ -40,5 +55,16 @@ mod tests {
         assert_eq!(reader.read(&mut buf).unwrap(), 2);
         assert_eq!(reader.read(&mut buf).unwrap(), 1);
         assert_eq!(reader.read(&mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn interrupts_only_the_first_read() {
+        let mut reader = SmallReads::new(&b"hi"[..], 8).interrupt_first_read();
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            reader.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::Interrupted
+        );
+        assert_eq!(reader.read(&mut buf).unwrap(), 2);
     }
 }
