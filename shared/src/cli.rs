@@ -29,14 +29,16 @@ use crate::trace::Trace;
 pub struct ListenArgs {
     /// Address to listen on. Port 0 lets the kernel pick a free port (the `listening on` line says which).
     /// Loopback by default: other machines cannot connect. Use 0.0.0.0:PORT to accept them too.
-    #[arg(long, value_name = "IP:PORT", default_value_t = SocketAddr::from(([127, 0, 0, 1], crate::DEFAULT_PORT)))]
+    #[arg(long, value_name = "IP:PORT", value_parser = parse_listen_addr,
+          default_value_t = SocketAddr::from(([127, 0, 0, 1], crate::DEFAULT_PORT)))]
     pub addr: SocketAddr,
 }
 
 /// `--trace`: print every socket event on stderr.
 #[derive(Args, Debug, Clone, Copy)]
 pub struct TraceArg {
-    /// Print each socket call and what it did (connect, read N bytes, shutdown, close) on stderr.
+    /// Print each socket call and what it did (connect or accept, read N bytes, write N bytes, shutdown,
+    /// close) on stderr, one line each.
     #[arg(long)]
     pub trace: bool,
 }
@@ -50,6 +52,20 @@ impl TraceArg {
             Trace::off()
         }
     }
+}
+
+/// Parses `--addr`: an IP address and a port, with an error that says what to write.
+///
+/// A listening socket binds to an address of this machine, so a host name is refused rather than resolved:
+/// `localhost` could mean `127.0.0.1` or `::1`, and a server must say which.
+pub fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "`{text}` is not IP:PORT; write an IP address and a port like 127.0.0.1:7878, [::1]:7878 or \
+             0.0.0.0:7878 (all interfaces), with a port from 0 (the kernel picks one) to 65535; host names \
+             such as localhost are not accepted here"
+        )
+    })
 }
 
 /// Parses a duration given on the command line: `250ms`, `2s`, or a number of seconds (`1.5`).
@@ -82,6 +98,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listen_addresses_are_ip_and_port() {
+        assert_eq!(
+            parse_listen_addr("127.0.0.1:0"),
+            Ok(SocketAddr::from(([127, 0, 0, 1], 0)))
+        );
+        assert!(parse_listen_addr("[::1]:7878").is_ok());
+        for bad in ["localhost:7878", "7878", "127.0.0.1:99999", "127.0.0.1"] {
+            let err = parse_listen_addr(bad).expect_err(bad);
+            assert!(err.contains("127.0.0.1:7878"), "{err}");
+        }
+    }
 
     #[test]
     fn durations_in_three_spellings() {

@@ -1,5 +1,5 @@
 //! Lesson 01, your version. Replace each `todo!()` and run `cargo run -- check 1` after every step.
-//! Stuck? `cargo run -- hint 1`. Lost? `cargo run -- reset 1` puts this file back as it was.
+//! Stuck? `cargo run -- hint 1`. Lost? `cargo run -- reset 1 --yes` puts this file back as it was.
 // Until you write the bodies, the parameters are unused; this keeps the compiler quiet about it.
 #![allow(unused_variables, unused_mut, unused_imports)]
 
@@ -17,7 +17,9 @@ pub fn connect(addrs: &[SocketAddr], timeout: Duration, trace: &Trace) -> io::Re
     //   - remember the error of a failed attempt and try the next address;
     //   - when every address failed, return the last error (and if `addrs` was empty, an error of your
     //     own, e.g. `io::Error::new(ErrorKind::InvalidInput, "no address to connect to")`).
-    // Report each attempt with `trace.event(format_args!("connect {addr}"))` so `--trace` shows it.
+    // Report each attempt once you know how it went, so `--trace` shows it:
+    //   `trace.event(format_args!("connect {addr}"))` when it succeeded,
+    //   `trace.event(format_args!("connect {addr} failed: {err}"))` when it did not.
     todo!("step 1: connect to the first address that answers")
 }
 

@@ -25,8 +25,8 @@ struct Cli {
     #[arg(default_value = "localhost")]
     host: String,
 
-    /// TCP port of the server.
-    #[arg(default_value_t = shared::DEFAULT_PORT)]
+    /// TCP port of the server (1 to 65535).
+    #[arg(default_value_t = shared::DEFAULT_PORT, value_parser = clap::value_parser!(u16).range(1..))]
     port: u16,
 
     /// A line to send (a newline is added). Repeat for several lines. After the last one the client
@@ -65,10 +65,7 @@ fn run(cli: &Cli) -> Result<()> {
     let addrs: Vec<SocketAddr> = (cli.host.as_str(), cli.port)
         .to_socket_addrs()
         .map_err(|err| {
-            anyhow::anyhow!(
-                "resolving {}: {err} - is the host name spelled right?",
-                cli.host
-            )
+            anyhow::anyhow!("resolving {}: {err} - {}", cli.host, host_advice(&cli.host))
         })?
         .collect();
     trace.event(format_args!("resolve {} -> {addrs:?}", cli.host));
@@ -119,5 +116,33 @@ fn run(cli: &Cli) -> Result<()> {
             cli.read_timeout
         ),
         Err(err) => Err(err).with_context(|| format!("reading from {peer}")),
+    }
+}
+
+/// What to try when `host` did not resolve. `127.0.0.1:7878` is how servers print their address, so it is
+/// a natural thing to paste here; this program takes the host and the port as two arguments.
+fn host_advice(host: &str) -> String {
+    let unbracketed = |addr: &str| {
+        addr.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string()
+    };
+    match host.rsplit_once(':') {
+        // `name:port`, `1.2.3.4:port` or `[::1]:port`; a bare IPv6 address has colons but no brackets.
+        Some((addr, port))
+            if port.parse::<u16>().is_ok() && (!addr.contains(':') || addr.ends_with(']')) =>
+        {
+            format!(
+                "give the host and the port as two arguments: basic-client {} {port}",
+                unbracketed(addr)
+            )
+        }
+        _ if host.starts_with('[') => {
+            format!(
+                "write an IPv6 address without brackets: basic-client {}",
+                unbracketed(host)
+            )
+        }
+        _ => "is the host name spelled right?".to_string(),
     }
 }

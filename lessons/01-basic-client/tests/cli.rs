@@ -142,6 +142,7 @@ fn trace_shows_every_socket_call() {
 fn bad_usage_exits_2() {
     client().args(["--read-timeout", "0"]).assert().code(2);
     client().args(["localhost", "not-a-port"]).assert().code(2);
+    client().args(["localhost", "0"]).assert().code(2);
 }
 
 /// `localhost` may resolve to `::1` and `127.0.0.1`; the server listens on the IPv4 one only. The client
@@ -179,4 +180,14 @@ fn ipv6_works_the_same_way() {
         .success()
         .stdout("hello over IPv6\n");
     server.join().unwrap();
+}
+
+/// Servers print `listening on 127.0.0.1:7878`; pasting that as the host gets advice, not just a DNS error.
+#[test]
+fn an_address_with_its_port_in_one_argument_gets_advice() {
+    client()
+        .arg("127.0.0.1:7878")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("basic-client 127.0.0.1 7878"));
 }

@@ -9,8 +9,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::Duration;
 
 use shared::fixtures::{EchoServer, FeedServer};
-use shared::testing::{IO_TIMEOUT, SmallReads, connect, read_until_closed};
-use socket2::{Domain, SockRef, Socket, Type};
+use shared::testing::{IO_TIMEOUT, SmallReads, connect, read_until_closed, small_buffer_pair};
+use socket2::SockRef;
 
 /// "Connection refused" is an answer, not silence: the machine at that address replied with a reset
 /// because no socket listens on the port. It comes back at once, as an error of its own kind, and never as
@@ -113,28 +113,8 @@ fn without_a_half_close_the_server_waits_forever() {
 #[test]
 fn write_may_take_less_than_it_was_given() {
     // Small buffers on both sides (set before the connection exists, so the kernel cannot grow them), so
-    // that a few hundred kilobytes are more than the connection can hold.
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener.set_recv_buffer_size(4096).unwrap();
-    listener
-        .bind(
-            &"127.0.0.1:0"
-                .parse::<std::net::SocketAddr>()
-                .unwrap()
-                .into(),
-        )
-        .unwrap();
-    listener.listen(1).unwrap();
-    let listener: TcpListener = listener.into();
-
-    let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    client.set_send_buffer_size(4096).unwrap();
-    client
-        .connect(&listener.local_addr().unwrap().into())
-        .unwrap();
-    let mut client: TcpStream = client.into();
-    // The accepted socket is kept open and never read from.
-    let (_server, _) = listener.accept().unwrap();
+    // that a few hundred kilobytes are more than the connection can hold. The server side never reads.
+    let (mut client, _server) = small_buffer_pair();
 
     client
         .set_write_timeout(Some(Duration::from_millis(200)))

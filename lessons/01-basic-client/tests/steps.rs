@@ -9,10 +9,13 @@
 
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use basic_client::{connect, receive_text, send_request};
 use shared::fixtures::{EchoServer, FeedServer};
-use shared::testing::{IO_TIMEOUT, SmallReads, read_until_closed, with_timeouts};
+use shared::testing::{
+    IO_TIMEOUT, SmallReads, read_until_closed, small_buffer_pair, with_timeouts,
+};
 use shared::trace::{Trace, Traced};
 
 /// An address on loopback where nothing listens: bind port 0, note the port, close the listener.
@@ -26,8 +29,16 @@ fn closed_port() -> SocketAddr {
 fn receive_from(feed: &FeedServer, read_size: usize) -> (Vec<u8>, u64) {
     let stream = with_timeouts(std::net::TcpStream::connect(feed.addr()).unwrap());
     let mut out = Vec::new();
-    let count = receive_text(SmallReads::new(stream, read_size), &mut out)
-        .unwrap_or_else(|err| panic!("receive_text returned an error: {err}"));
+    // The first read is interrupted, as by a signal: the answer is to read again, not to give up.
+    let reader = SmallReads::new(stream, read_size).interrupt_first_read();
+    let count = receive_text(reader, &mut out)
+        .unwrap_or_else(|err| match err.kind() {
+            ErrorKind::Interrupted => panic!(
+                "receive_text returned the error `{err}`: an `Interrupted` error means no data was read \
+                 because a signal arrived; read again instead of returning it"
+            ),
+            _ => panic!("receive_text returned an error: {err}"),
+        });
     (out, count)
 }
 
@@ -67,7 +78,8 @@ fn step_1_connect_to_the_first_address_that_answers() {
 
 /// Step 2: `receive_text` reads until the server closes the connection (`read` returns `Ok(0)`), writes
 /// everything to `out` and returns the number of bytes read. The feed arrives in several writes, and here
-/// 7 bytes per read: one read is not one message.
+/// 7 bytes per read: one read is not one message. The first read fails with `ErrorKind::Interrupted` (as
+/// when a signal arrives): that error means "read again", not "stop".
 #[test]
 fn step_2_read_until_the_server_closes() {
     let lines = ["Welcome\n", "line two\n", "and a third, longer line\n"];
@@ -89,6 +101,7 @@ fn step_2_read_until_the_server_closes() {
 
 /// Step 3: `receive_text` writes valid UTF-8 even when a character's bytes arrive in two different reads
 /// (here, one byte per read), and writes bytes that are not UTF-8 as U+FFFD (the replacement character).
+/// A character cut short by the end of the stream is written as one U+FFFD too.
 #[test]
 fn step_3_decode_utf8_split_across_reads() {
     // "é" is 2 bytes, "☕" 3, "🦀" 4: the feed cuts each of them between two writes.
@@ -110,11 +123,21 @@ fn step_3_decode_utf8_split_across_reads() {
         out, "ok \u{fffd}\u{fffd} ok\n",
         "each invalid byte becomes one U+FFFD"
     );
+
+    // The server closes after the first byte of "é": that character will never be completed.
+    let feed = FeedServer::start([&b"caf\xc3"[..]]);
+    let (out, _) = receive_from(&feed, 4096);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "caf\u{fffd}",
+        "the bytes of a character cut short by the end of the stream are written as one U+FFFD, not dropped"
+    );
 }
 
 /// Step 4: `send_request` sends the whole request and then shuts down the sending side. The echo server
 /// sends back what it receives and closes only when it reads end of stream, so the test gets the request
-/// back and then end of stream, instead of waiting until its timeout.
+/// back and then end of stream, instead of waiting until its timeout. When the request cannot all be sent
+/// (a server that never reads, and a write timeout), `send_request` returns the error instead of `Ok`.
 #[test]
 fn step_4_send_everything_then_half_close() {
     let echo = EchoServer::start();
@@ -147,5 +170,19 @@ fn step_4_send_everything_then_half_close() {
         stream.read(&mut after).unwrap(),
         0,
         "after the server closed, reads return Ok(0)"
+    );
+
+    // A server that does not read, tiny socket buffers and a write timeout: the request cannot all be
+    // sent. A single `write` takes what fits and returns Ok(how much); `send_request` must not say Ok.
+    let (client, _server_never_reads) = small_buffer_pair();
+    client
+        .set_write_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut client = Traced::new(client, Trace::off());
+    let result = send_request(&mut client, &vec![b'x'; 512 * 1024]);
+    assert!(
+        result.is_err(),
+        "send_request returned Ok, yet the server cannot have received all of the 512 KiB request: one \
+         `write` may take less than it is given (its return value says how much). Which method keeps writing?"
     );
 }
