@@ -4,6 +4,7 @@
 //! two halves: build (compile errors appear as cargo prints them), then run the test program with a time
 //! limit, so a step that hangs is stopped and named instead of blocking your terminal.
 
+use std::io::{self, Write};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -21,6 +22,10 @@ use crate::text;
 /// How many lines of a failed step's message to show: enough for an assertion's `left` and `right`,
 /// short enough that the task above it stays on the screen.
 const MESSAGE_LINES: usize = 12;
+
+/// When to say that the steps are still running: a step finishes in well under a second and every socket in
+/// a test times out within 3 s, so a step still going after this is almost surely hanging.
+const STILL_RUNNING_AFTER: Duration = Duration::from_secs(3);
 
 /// What became of one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +73,27 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
         return Ok(1);
     };
 
-    let finished = run_steps(&executable, lesson, limit)?;
+    let mut still_running = |stdout_so_far: &str| {
+        let report = libtest::parse(stdout_so_far);
+        let running = steps
+            .iter()
+            .find(|step| report.outcome(&step.test_name).is_none());
+        let what = match running {
+            Some(step) => format!("step {}", step.number),
+            None => "the step tests".to_string(),
+        };
+        // One line, flushed now: the learner is looking at the terminal and wondering.
+        println!(
+            "{what} is still running... (it is stopped after {} s; Ctrl-C is safe)",
+            limit.as_secs()
+        );
+        let _ = io::stdout().flush();
+    };
+    let reminder = process::Reminder {
+        after: STILL_RUNNING_AFTER,
+        remind: &mut still_running,
+    };
+    let finished = run_steps(&executable, lesson, limit, Some(reminder))?;
     let report = libtest::parse(&finished.stdout);
     let results: Vec<StepResult> = steps
         .iter()
@@ -142,7 +167,12 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
 }
 
 /// Runs the step tests the way `cargo test` would: from the lesson folder, with its package variables.
-pub fn run_steps(executable: &Path, lesson: &Lesson, limit: Duration) -> Result<Finished> {
+pub fn run_steps(
+    executable: &Path,
+    lesson: &Lesson,
+    limit: Duration,
+    reminder: Option<process::Reminder>,
+) -> Result<Finished> {
     let mut command = Command::new(executable);
     command
         .current_dir(&lesson.dir)
@@ -152,7 +182,7 @@ pub fn run_steps(executable: &Path, lesson: &Lesson, limit: Duration) -> Result<
         // The report needs libtest to capture each test's output; a learner's habit must not turn it off.
         .env_remove("RUST_TEST_NOCAPTURE")
         .arg("--color=never");
-    process::run_with_limit(&mut command, limit)
+    process::run_with_limit(&mut command, limit, reminder)
         .with_context(|| format!("running the step tests ({})", executable.display()))
 }
 

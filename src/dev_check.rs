@@ -98,7 +98,7 @@ fn check_lesson(
     let solution = {
         let mut command = cargo::cargo(&course.root);
         command.args(["test", "--package", &package]);
-        let finished = process::run_with_limit(&mut command, SUITE_LIMIT)?;
+        let finished = process::run_with_limit(&mut command, SUITE_LIMIT, None)?;
         if finished.success() {
             "ok".to_string()
         } else {
@@ -144,7 +144,7 @@ fn check_lesson(
         ),
         (Some(_), Err(_)) => ("ok".to_string(), "-".to_string()),
         (Some(executable), Ok(steps)) => {
-            let finished = check::run_steps(executable, lesson, STEPS_LIMIT)?;
+            let finished = check::run_steps(executable, lesson, STEPS_LIMIT, None)?;
             let first = &steps[0];
             let report = libtest::parse(&finished.stdout);
             let cell = match report.outcome(&first.test_name) {

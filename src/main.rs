@@ -64,8 +64,9 @@ enum Command {
     Check {
         /// The lesson to check: 1, 01 or 01-basic-client.
         lesson: String,
-        /// Stop the step tests after this many seconds (1 to 3600): a step that runs this long is hanging.
-        #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        /// Stop the step tests after this many seconds (1 to 3600): a step finishes in well under a second,
+        /// so one that runs this long is hanging.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
         timeout: u64,
     },
     /// Show one more hint for the step you are stuck on: the first that failed at the last check.

@@ -40,8 +40,21 @@ enum Chunk {
     Closed,
 }
 
+/// What to do once if the program is still running after a while, so the person waiting is told that it
+/// is still going, and until when, instead of staring at a silent terminal.
+pub struct Reminder<'a> {
+    pub after: Duration,
+    /// Called once, with what the program has printed on stdout so far.
+    pub remind: &'a mut dyn FnMut(&str),
+}
+
 /// Runs `command` with no input, capturing stdout and stderr, and kills it if it runs longer than `limit`.
-pub fn run_with_limit(command: &mut Command, limit: Duration) -> io::Result<Finished> {
+/// A `reminder` is called once if the program is still running after its `after`.
+pub fn run_with_limit(
+    command: &mut Command,
+    limit: Duration,
+    mut reminder: Option<Reminder>,
+) -> io::Result<Finished> {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -55,15 +68,17 @@ pub fn run_with_limit(command: &mut Command, limit: Duration) -> io::Result<Fini
     spawn_reader(stdout, sender.clone(), Chunk::Stdout);
     spawn_reader(stderr, sender, Chunk::Stderr);
 
-    let deadline = Instant::now() + limit;
+    let started = Instant::now();
+    let deadline = started + limit;
     let mut out = Vec::new();
     let mut err = Vec::new();
     let mut open_pipes = 2;
-    let mut keep = |chunk: Chunk, open_pipes: &mut i32| match chunk {
-        Chunk::Stdout(bytes) => out.extend_from_slice(&bytes),
-        Chunk::Stderr(bytes) => err.extend_from_slice(&bytes),
-        Chunk::Closed => *open_pipes -= 1,
-    };
+    let keep =
+        |chunk: Chunk, out: &mut Vec<u8>, err: &mut Vec<u8>, open_pipes: &mut i32| match chunk {
+            Chunk::Stdout(bytes) => out.extend_from_slice(&bytes),
+            Chunk::Stderr(bytes) => err.extend_from_slice(&bytes),
+            Chunk::Closed => *open_pipes -= 1,
+        };
 
     let status = loop {
         if let Some(status) = child.try_wait()? {
@@ -76,10 +91,13 @@ pub fn run_with_limit(command: &mut Command, limit: Duration) -> io::Result<Fini
             child.wait()?;
             break None;
         }
+        if let Some(due) = reminder.take_if(|reminder| now >= started + reminder.after) {
+            (due.remind)(&String::from_utf8_lossy(&out));
+        }
         // Waiting on the channel doubles as the pause between two looks at the child.
         let pause = (deadline - now).min(Duration::from_millis(20));
         match chunks.recv_timeout(pause) {
-            Ok(chunk) => keep(chunk, &mut open_pipes),
+            Ok(chunk) => keep(chunk, &mut out, &mut err, &mut open_pipes),
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
         }
     };
@@ -88,7 +106,7 @@ pub fn run_with_limit(command: &mut Command, limit: Duration) -> io::Result<Fini
     while open_pipes > 0 {
         let left = drain_deadline.saturating_duration_since(Instant::now());
         match chunks.recv_timeout(left) {
-            Ok(chunk) => keep(chunk, &mut open_pipes),
+            Ok(chunk) => keep(chunk, &mut out, &mut err, &mut open_pipes),
             Err(_) => break,
         }
     }
@@ -131,6 +149,7 @@ mod tests {
         let finished = run_with_limit(
             Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
             Duration::from_secs(10),
+            None,
         )
         .unwrap();
         assert_eq!(finished.stdout, "out\n");
@@ -145,10 +164,41 @@ mod tests {
         let finished = run_with_limit(
             Command::new("sh").args(["-c", "echo started; exec sleep 30"]),
             Duration::from_millis(500),
+            None,
         )
         .unwrap();
         assert!(finished.timed_out());
         assert_eq!(finished.stdout, "started\n");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_reminder_comes_once_with_the_output_so_far_and_only_for_a_slow_program() {
+        let mut calls = Vec::new();
+        let mut remind = |stdout: &str| calls.push(stdout.to_string());
+        let finished = run_with_limit(
+            Command::new("sh").args(["-c", "echo started; exec sleep 30"]),
+            Duration::from_millis(800),
+            Some(Reminder {
+                after: Duration::from_millis(300),
+                remind: &mut remind,
+            }),
+        )
+        .unwrap();
+        assert!(finished.timed_out());
+        assert_eq!(calls, ["started\n"]);
+
+        let mut called = false;
+        let mut remind = |_: &str| called = true;
+        run_with_limit(
+            Command::new("sh").args(["-c", "exit 0"]),
+            Duration::from_secs(10),
+            Some(Reminder {
+                after: Duration::from_secs(5),
+                remind: &mut remind,
+            }),
+        )
+        .unwrap();
+        assert!(!called);
     }
 }

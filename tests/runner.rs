@@ -343,22 +343,36 @@ fn checking_the_solution_shows_every_step_passing_and_the_next_lesson() {
 }
 
 #[test]
-fn a_step_that_hangs_is_stopped_at_the_time_limit_and_named() {
+fn a_step_that_hangs_is_announced_after_3_s_then_stopped_at_the_time_limit_and_named() {
     let sandbox = Sandbox::new(Exercise::HangsInStep1);
     let lesson = Expected::of(&sandbox.lesson());
+    // 4 s: long enough for the 3 s notice, short enough to keep the test run quick.
     let output = sandbox
         .course(BUILDS)
-        .args(["check", &lesson.number.to_string(), "--timeout", "2"])
+        .args(["check", &lesson.number.to_string(), "--timeout", "4"])
         .assert()
         .code(1);
     let report = stdout_of(output.get_output());
+    let notice = "step 1 is still running... (it is stopped after 4 s; Ctrl-C is safe)\n";
+    assert_eq!(report.matches(notice).count(), 1, "{report}");
+    let table = predicate::str::is_match(r"(?m)^\s+step 1\s+did not finish\s").unwrap();
+    assert!(table.eval(&report), "{report}");
     assert!(
-        predicate::str::is_match(r"(?m)^\s+step 1\s+did not finish\s")
-            .unwrap()
-            .eval(&report),
-        "{report}"
+        report.find(notice) < report.find("did not finish"),
+        "the notice comes while the step runs, before the report:\n{report}"
     );
-    assert!(report.contains("still running after 2 s"), "{report}");
+    assert!(report.contains("still running after 4 s"), "{report}");
+}
+
+#[test]
+fn check_stops_a_hanging_step_after_10_s_by_default() {
+    let sandbox = Sandbox::new(Exercise::Shipped);
+    sandbox
+        .course(QUICK)
+        .args(["check", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[default: 10]"));
 }
 
 #[test]
