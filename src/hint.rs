@@ -103,15 +103,18 @@ pub fn run(course: &Course, request: Request) -> Result<u8> {
         return Ok(0);
     }
 
+    // The command that shows this step's hints again: with `--step` when the learner chose the step, or
+    // it would follow the last check to another step.
+    let again = match request.step {
+        Some(step) => format!("cargo run -- hint {} --step {step}", lesson.number),
+        None => format!("cargo run -- hint {}", lesson.number),
+    };
     let shown = progress.hints_shown(&label, step) as usize;
     if shown >= total {
         println!();
         println!("No more hints for step {step}: you have seen all {total}.");
         println!("{}", read_more(course, lesson));
-        println!(
-            "`cargo run -- hint {} --all` shows them all again.",
-            lesson.number
-        );
+        println!("`{again} --all` shows them all again.");
         return Ok(0);
     }
     print_hint(shown + 1, total, &section.hints[shown]);
@@ -120,8 +123,7 @@ pub fn run(course: &Course, request: Request) -> Result<u8> {
     println!();
     if shown + 1 < total {
         println!(
-            "Still stuck? Run `cargo run -- hint {}` again for hint {} of {total}.",
-            lesson.number,
+            "Still stuck? Run `{again}` again for hint {} of {total}.",
             shown + 2
         );
     } else {

@@ -242,6 +242,40 @@ fn each_hint_call_shows_the_next_hint_of_the_step() {
 }
 
 #[test]
+fn hint_with_step_suggests_a_command_that_repeats_the_step() {
+    let sandbox = Sandbox::new(Exercise::Shipped);
+    let lesson = Expected::of(&sandbox.lesson());
+    let hints_md = read(&sandbox.lesson().join("hints.md"));
+    // The last step: not the one a plain `hint` would show (step 1 before any check).
+    let (step, _) = *lesson.steps.last().expect("the lesson has steps");
+    let (_, count) = hint_line(&hints_md, step, 1);
+    let command = format!("cargo run -- hint {} --step {step}", lesson.number);
+    let args = [
+        "hint",
+        &lesson.number.to_string(),
+        "--step",
+        &step.to_string(),
+    ];
+    for shown in 1..=count {
+        let output = sandbox.course(QUICK).args(args).assert().success();
+        let text = stdout_of(output.get_output());
+        assert!(text.contains(&format!("step {step}")), "{text}");
+        if shown < count {
+            assert!(
+                text.contains(&format!("Run `{command}` again for hint {}", shown + 1)),
+                "{text}"
+            );
+        }
+    }
+    sandbox
+        .course(QUICK)
+        .args(args)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("`{command} --all`")));
+}
+
+#[test]
 fn checking_the_shipped_exercise_shows_step_1_failing_with_its_task_and_the_hint_command() {
     let sandbox = Sandbox::new(Exercise::Shipped);
     let lesson = Expected::of(&sandbox.lesson());
