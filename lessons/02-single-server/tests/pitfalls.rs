@@ -9,9 +9,12 @@ use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{ServerThread, assert_closed, config_for};
+use common::{
+    ServerThread, assert_closed, config_for, fill_send_buffer, read_to_the_end, slow_reader,
+    wait_until_received,
+};
 use shared::testing::{IO_TIMEOUT, connect, read_line, read_until_closed, reset, with_timeouts};
 use shared::trace::{Trace, Traced, is_timeout};
 use single_server::{Config, Line, close_politely, read_line as read_capped_line, serve_client};
@@ -22,20 +25,6 @@ fn connected_pair() -> (TcpStream, TcpStream) {
     let client = connect(listener.local_addr().unwrap());
     let (server, _) = listener.accept().unwrap();
     (client, with_timeouts(server))
-}
-
-/// Waits until at least `n` bytes have arrived in `stream`'s receive buffer, without reading them: `peek`
-/// returns what is there and leaves it there.
-fn wait_until_received(stream: &TcpStream, n: usize) {
-    let deadline = Instant::now() + IO_TIMEOUT;
-    let mut buf = vec![0u8; n];
-    while stream.peek(&mut buf).unwrap() < n {
-        assert!(
-            Instant::now() < deadline,
-            "{n} bytes did not arrive within {IO_TIMEOUT:?}"
-        );
-        thread::yield_now();
-    }
 }
 
 /// A second client's `connect` succeeds at once, although the server is busy with the first one: the
@@ -236,47 +225,6 @@ fn closing_with_unread_input_sends_a_reset() {
         0,
         "after the reset, reads return Ok(0)"
     );
-}
-
-/// A client socket whose receive buffer is small, connected to `listener`. The buffer size must be set
-/// before connecting: it decides the window the client announces in its handshake.
-fn slow_reader(listener: &TcpListener) -> TcpStream {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    socket
-        .connect_timeout(&listener.local_addr().unwrap().into(), IO_TIMEOUT)
-        .unwrap();
-    with_timeouts(socket.into())
-}
-
-/// Writes to `server` without blocking until its send buffer is full, and returns how many bytes it took.
-/// With a client that reads nothing meanwhile, some of them are still in the server's send buffer.
-fn fill_send_buffer(server: &mut TcpStream) -> usize {
-    server.set_nonblocking(true).unwrap();
-    let chunk = [b'a'; 4096];
-    let mut written = 0;
-    loop {
-        match server.write(&chunk) {
-            Ok(n) => written += n,
-            Err(err) if err.kind() == ErrorKind::WouldBlock => break,
-            Err(err) => panic!("writing to the client failed: {err}"),
-        }
-    }
-    server.set_nonblocking(false).unwrap();
-    written
-}
-
-/// Reads until end of stream or an error, and returns how many bytes came and how it ended.
-fn read_to_the_end(client: &mut TcpStream) -> (usize, io::Result<()>) {
-    let mut received = 0;
-    let mut buf = [0u8; 4096];
-    loop {
-        match client.read(&mut buf) {
-            Ok(0) => return (received, Ok(())),
-            Ok(n) => received += n,
-            Err(err) => return (received, Err(err)),
-        }
-    }
 }
 
 /// Worse: a reset throws away what the closing side had written but not sent yet. When the client is slow

@@ -6,18 +6,24 @@
 //!
 //! The server runs on a thread, on a listener the test bound to `127.0.0.1:0`. Every socket here has a
 //! timeout (`shared::testing::IO_TIMEOUT`), so a step that waits for something that never comes fails
-//! within seconds instead of hanging.
+//! within seconds instead of hanging. A failure says what the client saw and what the server side
+//! (`serve` or `serve_client`) returned.
 
 mod common;
 
 use std::io::{ErrorKind, Write};
-use std::net::Shutdown;
+use std::net::{Shutdown, TcpListener};
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::{ServerThread, assert_closed, config_for, start_session};
-use shared::testing::{read_line, read_until_closed, reset};
-use single_server::{Config, SessionEnd, hello};
+use common::{
+    ServerThread, config_for, fill_send_buffer, panic_message, read_to_the_end, slow_reader,
+    start_session, wait_until_received,
+};
+use shared::testing::{IO_TIMEOUT, reset, with_timeouts};
+use shared::trace::{Trace, Traced};
+use single_server::{Config, SessionEnd, close_politely, hello};
 
 /// Step 1: `serve` accepts clients one after another and `serve_client` greets each one with the line
 /// `Welcome`. Two clients come in turn; each reads `Welcome`, shuts down its sending side, and then reads
@@ -34,7 +40,7 @@ fn step_1_greet_each_client_in_turn() {
             "{who} should be greeted with exactly `Welcome` and a newline"
         );
         client.shutdown(Shutdown::Write).unwrap();
-        let after = read_until_closed(&mut client);
+        let after = server.read_until_closed(&mut client, who);
         assert!(
             after.is_empty(),
             "{who} sent nothing, yet received {:?} after Welcome",
@@ -55,46 +61,52 @@ fn step_1_greet_each_client_in_turn() {
 fn step_2_reply_hello_to_each_line() {
     assert_eq!(hello("Alice"), "Hello, Alice!\n");
 
-    let (mut client, session) = start_session(Config::default());
-    assert_eq!(read_line(&mut client), "Welcome\n");
-    client.write_all(b"Alice\n").unwrap();
-    assert_eq!(read_line(&mut client), "Hello, Alice!\n");
-    client.write_all(b"Bob\r\n").unwrap();
+    let mut session = start_session(Config::default());
+    assert_eq!(session.read_line("the greeting"), "Welcome\n");
+    session.send(b"Alice\n", "the line `Alice`");
     assert_eq!(
-        read_line(&mut client),
+        session.read_line("the line `Alice` gets its reply"),
+        "Hello, Alice!\n"
+    );
+    session.send(b"Bob\r\n", "the line `Bob` ending in \\r\\n");
+    assert_eq!(
+        session.read_line("a line ending in \\r\\n gets its reply"),
         "Hello, Bob!\n",
         "a line ending in \\r\\n: remove the \\r too"
     );
-    client.write_all(b"Carol\nDave\n").unwrap();
-    assert_eq!(read_line(&mut client), "Hello, Carol!\n");
-    assert_eq!(
-        read_line(&mut client),
-        "Hello, Dave!\n",
-        "two lines arrived in one write: each gets its reply"
-    );
-    client.write_all(b"exit\n").unwrap();
-    assert_closed(&mut client, "the line `exit`");
-    drop(client);
-    assert_eq!(session.end().unwrap(), SessionEnd::ClientExit);
+    session.send(b"Carol\nDave\n", "two lines in one write");
+    let context = "two lines arrived in one write: each gets its reply";
+    assert_eq!(session.read_line(context), "Hello, Carol!\n", "{context}");
+    assert_eq!(session.read_line(context), "Hello, Dave!\n", "{context}");
+    session.send(b"exit\n", "the line `exit`");
+    session.assert_closed("the line `exit`");
+    session.assert_end(SessionEnd::ClientExit, "after the line `exit`");
 
-    let (mut client, session) = start_session(Config::default());
-    assert_eq!(read_line(&mut client), "Welcome\n");
-    client.write_all(b"Erin\n").unwrap();
-    client.shutdown(Shutdown::Write).unwrap();
+    let mut session = start_session(Config::default());
+    assert_eq!(session.read_line("the greeting"), "Welcome\n");
+    session.send(b"Erin\n", "the line `Erin`");
+    session.shutdown_write();
+    let context = "the client sent `Erin` and shut down its sending side: it gets its reply, then end of stream";
     assert_eq!(
-        String::from_utf8_lossy(&read_until_closed(&mut client)),
+        String::from_utf8_lossy(&session.read_until_closed(context)),
         "Hello, Erin!\n",
-        "after its reply, end of stream from the client ends the session"
+        "{context}"
     );
-    drop(client);
-    assert_eq!(session.end().unwrap(), SessionEnd::EndOfStream);
+    session.assert_end(
+        SessionEnd::EndOfStream,
+        "after end of stream from the client",
+    );
 }
 
 /// Step 3: a line may have at most `Config::max_line` bytes (here 16) before its `\n`. A line of exactly 16
-/// bytes is answered; a longer one gets `error: line too long (max 16 bytes)` and then the server closes
-/// the connection (`SessionEnd::LineTooLong`), even when the client goes on sending a megabyte without a
-/// newline: the client must receive the error line, and then end of stream (or a reset). A line that is
-/// not UTF-8 gets `error: line is not UTF-8`, and the session goes on.
+/// bytes is answered; a line that is not UTF-8 gets `error: line is not UTF-8`, and the session goes on. A
+/// longer line gets `error: line too long (max 16 bytes)`, and then the server closes the connection with
+/// `close_politely` (`SessionEnd::LineTooLong`). The client of this test sends a 150 KB line without a
+/// newline, all of it before it reads anything: most of it is still unread in the server's socket when the
+/// server closes, and a plain drop would send a reset. The client must read the error line and then end of
+/// stream (`Ok(0)`), never `ConnectionReset`. Last, `close_politely` on its own: a server that wrote more
+/// than a slow client has read yet, with the client's bytes unread, closes politely, and the client
+/// receives every byte, then end of stream.
 #[test]
 fn step_3_cap_the_line_length() {
     let config = Config {
@@ -102,53 +114,91 @@ fn step_3_cap_the_line_length() {
         ..Config::default()
     };
 
-    let (mut client, session) = start_session(config.clone());
-    assert_eq!(read_line(&mut client), "Welcome\n");
-    client.write_all(b"sixteen-bytes-ok\n").unwrap();
+    let mut session = start_session(config.clone());
+    assert_eq!(session.read_line("the greeting"), "Welcome\n");
+    session.send(b"sixteen-bytes-ok\n", "a line of 16 bytes");
     assert_eq!(
-        read_line(&mut client),
+        session.read_line("a line of exactly max_line bytes is allowed"),
         "Hello, sixteen-bytes-ok!\n",
         "a line of exactly max_line bytes is allowed"
     );
-    client.write_all(b"caf\xe9\n").unwrap();
+    session.send(b"caf\xe9\n", "the line `caf\\xe9`");
     assert_eq!(
-        read_line(&mut client),
+        session.read_line("`caf\\xe9` is Latin-1, not UTF-8: it gets an error line"),
         "error: line is not UTF-8\n",
         "`caf\\xe9` is Latin-1, not UTF-8"
     );
-    client.write_all(b"Bob\n").unwrap();
+    session.send(b"Bob\n", "the line `Bob`");
     assert_eq!(
-        read_line(&mut client),
+        session.read_line("after a line that is not UTF-8 the session goes on"),
         "Hello, Bob!\n",
         "after a line that is not UTF-8 the session goes on"
     );
-    client.write_all(b"seventeen-bytes!!\n").unwrap();
+    session.send(b"seventeen-bytes!!\n", "a line of 17 bytes");
     assert_eq!(
-        read_line(&mut client),
+        session.read_line("a line of 17 bytes is one too many"),
         "error: line too long (max 16 bytes)\n"
     );
-    assert_closed(&mut client, "the error line");
-    drop(client);
-    assert_eq!(session.end().unwrap(), SessionEnd::LineTooLong);
+    session.assert_closed("the error line");
+    session.assert_end(SessionEnd::LineTooLong, "after a line too long");
 
-    // A client that sends 1 MiB and never a newline. It writes on its own thread: the server stops reading
-    // at some point, and a `write_all` that waits for it must not keep the test from reading.
-    let (mut client, session) = start_session(config);
-    assert_eq!(read_line(&mut client), "Welcome\n");
-    let mut sender = client.try_clone().unwrap();
-    let sending = thread::spawn(move || {
-        // The server closes while this is still sending, so this write fails: that is expected.
-        let _ = sender.write_all(&vec![b'x'; 1024 * 1024]);
-    });
-    assert_eq!(
-        read_line(&mut client),
-        "error: line too long (max 16 bytes)\n",
-        "the server must answer once more than max_line bytes came without a newline, not wait for one"
+    // A client that sends 150 KB and never a newline, all of it before reading. Loopback's socket buffers
+    // hold that much, so `send` returns although the server stops reading after 17 bytes.
+    let mut session = start_session(config);
+    assert_eq!(session.read_line("the greeting"), "Welcome\n");
+    session.send(
+        &vec![b'x'; 150 * 1024],
+        "a 150 KB line without a newline (it fits in the socket buffers, so sending should not wait)",
     );
-    assert_closed(&mut client, "the error line");
+    assert_eq!(
+        session.read_line(
+            "the server must answer once more than max_line bytes came without a newline, not wait for one"
+        ),
+        "error: line too long (max 16 bytes)\n"
+    );
+    session.assert_closed("the error line, with most of the long line still unread by the server");
+    session.assert_end(SessionEnd::LineTooLong, "after a 150 KB line");
+
+    close_politely_delivers_everything();
+}
+
+/// `close_politely` on its own, on a connection where the server has written more than the client has read
+/// (its receive buffer is small) and the client's line is unread: every byte must arrive, then end of
+/// stream.
+fn close_politely_delivers_everything() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = slow_reader(&listener);
+    let (mut server, _) = listener.accept().unwrap();
+    client.write_all(b"Alice\n").unwrap();
+    wait_until_received(&server, 6);
+
+    let (filled, written) = mpsc::channel();
+    let closing = thread::spawn(move || {
+        filled.send(fill_send_buffer(&mut server)).unwrap();
+        close_politely(Traced::new(with_timeouts(server), Trace::off()));
+    });
+    let written = written.recv_timeout(IO_TIMEOUT).unwrap();
+    let (received, end) = read_to_the_end(&mut client);
     drop(client);
-    assert_eq!(session.end().unwrap(), SessionEnd::LineTooLong);
-    sending.join().unwrap();
+    let closed = match closing.join() {
+        Ok(()) => "close_politely returned".to_string(),
+        Err(payload) => format!("close_politely panicked: {}", panic_message(&*payload)),
+    };
+    let context = format!(
+        "close_politely on its own: the server wrote {written} bytes that the client had not read yet, and \
+         the client's line `Alice` was unread; the client received {received} of them"
+    );
+    match end {
+        Ok(()) => assert_eq!(
+            received, written,
+            "{context}, then end of stream: every byte must arrive\n  server side: {closed}"
+        ),
+        Err(err) => panic!(
+            "{context}, then {:?}: {err}. `shutdown(Shutdown::Write)` first, then read and discard until the \
+             client closes too (`Ok(0)`), and only then drop the stream\n  server side: {closed}",
+            err.kind()
+        ),
+    }
 }
 
 /// Step 4: a client that sends nothing for `Config::idle_timeout` (here 200 ms) is told so in a line that
@@ -160,20 +210,25 @@ fn step_4_drop_idle_clients() {
         idle_timeout: Duration::from_millis(200),
         ..Config::default()
     };
-    let (mut client, session) = start_session(config);
-    assert_eq!(read_line(&mut client), "Welcome\n");
-    client.write_all(b"Alice\n").unwrap();
-    assert_eq!(read_line(&mut client), "Hello, Alice!\n");
+    let mut session = start_session(config);
+    assert_eq!(session.read_line("the greeting"), "Welcome\n");
+    session.send(b"Alice\n", "the line `Alice`");
+    assert_eq!(
+        session.read_line("the line `Alice` gets its reply"),
+        "Hello, Alice!\n"
+    );
 
     // Now the client says nothing. The test waits up to 3 s; the server should give up after 200 ms.
-    let notice = read_line(&mut client);
+    let notice = session.read_line(
+        "the client then says nothing: after 200 ms the server should send a line that starts with \
+         `error: idle`",
+    );
     assert!(
         notice.starts_with("error: idle"),
         "expected a line like `error: idle for 200ms, closing the connection`, got {notice:?}"
     );
-    assert_closed(&mut client, "the idle notice");
-    drop(client);
-    assert_eq!(session.end().unwrap(), SessionEnd::IdleTimeout);
+    session.assert_closed("the idle notice");
+    session.assert_end(SessionEnd::IdleTimeout, "after 200 ms of silence");
 }
 
 /// Step 5: a client that fails does not stop the server. A disconnect in the middle of a line is an error
@@ -182,17 +237,16 @@ fn step_4_drop_idle_clients() {
 /// middle of a line; each error is reported on stderr, and the third client is greeted and answered.
 #[test]
 fn step_5_a_failing_client_does_not_stop_the_server() {
-    let (mut client, session) = start_session(Config::default());
-    assert_eq!(read_line(&mut client), "Welcome\n");
-    client.write_all(b"Ali").unwrap();
-    client.shutdown(Shutdown::Write).unwrap();
-    let after = read_until_closed(&mut client);
+    let mut session = start_session(Config::default());
+    assert_eq!(session.read_line("the greeting"), "Welcome\n");
+    session.send(b"Ali", "half a line");
+    session.shutdown_write();
+    let after = session.read_until_closed("the client left in the middle of a line");
     assert!(
         after.is_empty(),
         "half a line is not a line: no reply expected, got {:?}",
         String::from_utf8_lossy(&after)
     );
-    drop(client);
     let err = session
         .end()
         .expect_err("a disconnect in the middle of a line should be an error, not a normal end");
@@ -214,7 +268,11 @@ fn step_5_a_failing_client_does_not_stop_the_server() {
     );
     second.write_all(b"Bo").unwrap();
     second.shutdown(Shutdown::Write).unwrap();
-    assert!(read_until_closed(&mut second).is_empty());
+    assert!(
+        server
+            .read_until_closed(&mut second, "the client that left in the middle of a line")
+            .is_empty()
+    );
 
     let mut third = server.connect();
     assert_eq!(
@@ -222,8 +280,11 @@ fn step_5_a_failing_client_does_not_stop_the_server() {
         "Welcome\n"
     );
     third.write_all(b"Carol\nexit\n").unwrap();
-    assert_eq!(read_line(&mut third), "Hello, Carol!\n");
-    assert_closed(&mut third, "`exit`");
+    assert_eq!(
+        server.read_line(&mut third, "the client after a mid-line disconnect"),
+        "Hello, Carol!\n"
+    );
+    server.assert_closed(&mut third, "`exit`");
     server
         .finish()
         .expect("serve should return Ok(()) after max_clients clients, even when some failed");

@@ -1,68 +1,109 @@
-//! Support shared by this lesson's test files: the server (or one session of it) on a thread, on port 0.
+//! Support shared by this lesson's test files: the server (or one session of it) on a thread, on port 0,
+//! and clients whose failure messages say what the server side did.
 //!
 //! Each test file uses only part of it.
 #![allow(dead_code)]
 
-use std::io::{self, ErrorKind, Read};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::any::Any;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use shared::testing::{IO_TIMEOUT, with_timeouts};
 use shared::trace::{Trace, is_timeout};
 use single_server::{Config, SessionEnd, serve, serve_client};
 
-/// How long a failure message waits to learn whether `serve` has returned. Only failing tests wait.
+/// How long a failure message waits to learn whether the server side has returned. Only failing tests wait.
 const STATE_WAIT: Duration = Duration::from_secs(1);
 
-/// Reads one line (up to and including `\n`) byte by byte, so nothing after it is consumed.
-pub fn try_read_line(stream: &mut impl Read) -> io::Result<String> {
+/// Reads one line (up to and including `\n`) byte by byte, so nothing after it is consumed. On failure,
+/// says what happened and what had arrived.
+pub fn try_read_line(stream: &mut impl Read) -> Result<String, String> {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     while !line.ends_with(b"\n") {
+        let so_far = || String::from_utf8_lossy(&line).into_owned();
         match stream.read(&mut byte) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    ErrorKind::UnexpectedEof,
-                    format!(
-                        "the connection was closed after {:?}",
-                        String::from_utf8_lossy(&line)
-                    ),
-                ));
-            }
+            Ok(0) => return Err(format!("the connection was closed after {:?}", so_far())),
             Ok(_) => line.push(byte[0]),
             Err(err) if is_timeout(&err) => {
-                return Err(io::Error::new(
-                    ErrorKind::TimedOut,
-                    format!(
-                        "nothing more within {IO_TIMEOUT:?} after {:?}",
-                        String::from_utf8_lossy(&line)
-                    ),
+                return Err(format!(
+                    "nothing more came within {IO_TIMEOUT:?} after {:?}",
+                    so_far()
                 ));
             }
-            Err(err) => return Err(err),
+            Err(err) => {
+                return Err(format!(
+                    "reading failed after {:?}: {:?}: {err}",
+                    so_far(),
+                    err.kind()
+                ));
+            }
         }
     }
     Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
-/// Checks that the server closed the connection after its last line: end of stream, or a reset (a
-/// server that closes without reading everything sends one). More bytes or a timeout fail the test.
-pub fn assert_closed(client: &mut TcpStream, after: &str) {
+/// Why a reset where end of stream was expected matters, for failure messages.
+const RESET_EXPLAINED: &str = "a socket closed while bytes from the client are still unread in it sends a \
+     reset (RST) instead of a normal close (FIN), and a reset can destroy the server's last line. When the \
+     server ends the session while the client may still be sending, close with `close_politely`";
+
+/// Reads once after the server's last line: `Ok(())` for end of stream, otherwise what came instead.
+fn read_end_of_stream(client: &mut TcpStream, after: &str) -> Result<(), String> {
     let mut buf = [0u8; 256];
     match client.read(&mut buf) {
-        Ok(0) => {}
-        Err(err) if err.kind() == ErrorKind::ConnectionReset => {}
-        Ok(n) => panic!(
+        Ok(0) => Ok(()),
+        Ok(n) => Err(format!(
             "after {after} the server should close the connection, but it sent {:?}",
             String::from_utf8_lossy(&buf[..n])
-        ),
-        Err(err) if is_timeout(&err) => panic!(
+        )),
+        Err(err) if err.kind() == ErrorKind::ConnectionReset => Err(format!(
+            "after {after} the client should read end of stream (`Ok(0)`), but the connection was reset \
+             (ConnectionReset): {RESET_EXPLAINED}"
+        )),
+        Err(err) if is_timeout(&err) => Err(format!(
             "after {after} the server should close the connection, but it stayed open for {IO_TIMEOUT:?}"
-        ),
-        Err(err) => panic!("after {after}, reading failed: {err}"),
+        )),
+        Err(err) => Err(format!(
+            "after {after}, reading failed: {:?}: {err}",
+            err.kind()
+        )),
     }
+}
+
+/// Checks that the server closed the connection normally after its last line: end of stream (`Ok(0)`).
+/// More bytes, a reset or a timeout fail the test.
+#[track_caller]
+pub fn assert_closed(client: &mut TcpStream, after: &str) {
+    if let Err(problem) = read_end_of_stream(client, after) {
+        panic!("{problem}");
+    }
+}
+
+/// What the server side returned, for failure messages: `Ok(...)`, or `Err(kind: message)` with a word on
+/// timeouts, whose kind differs between systems.
+fn describe<T: std::fmt::Debug>(function: &str, result: &io::Result<T>) -> String {
+    match result {
+        Ok(value) => format!("{function} returned Ok({value:?})"),
+        Err(err) if is_timeout(err) => format!(
+            "{function} returned Err({:?}: {err}). That is a timeout: its kind is WouldBlock on Linux and \
+             macOS, TimedOut on Windows, and `shared::trace::is_timeout(&err)` recognises both",
+            err.kind()
+        ),
+        Err(err) => format!("{function} returned Err({:?}: {err})", err.kind()),
+    }
+}
+
+/// A panic's message, if it has one.
+pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// A config for tests: the defaults, but stop after `clients` connections so that `serve` returns.
@@ -105,10 +146,14 @@ impl ServerThread {
     }
 
     /// Connects a client with timeouts on everything. If that fails, says whether the server has stopped.
+    #[track_caller]
     pub fn connect(&self) -> TcpStream {
         match TcpStream::connect_timeout(&self.addr, IO_TIMEOUT) {
             Ok(stream) => with_timeouts(stream),
-            Err(err) => panic!("could not connect to the server: {err}; {}", self.state()),
+            Err(err) => panic!(
+                "could not connect to the server: {err}\n  server side: {}",
+                self.state()
+            ),
         }
     }
 
@@ -116,21 +161,55 @@ impl ServerThread {
     /// just failed closes its listener before it returns.
     pub fn state(&self) -> String {
         match self.result.recv_timeout(STATE_WAIT) {
-            Ok(Ok(())) => "serve had returned Ok(())".into(),
-            Ok(Err(err)) => format!("serve had returned an error: {err}"),
-            Err(RecvTimeoutError::Disconnected) => "serve had panicked (see its message)".into(),
+            Ok(result) => describe("serve", &result),
+            Err(RecvTimeoutError::Disconnected) => "serve panicked (its message is above)".into(),
             Err(RecvTimeoutError::Timeout) => "serve is still running".into(),
         }
     }
 
     /// Reads one line, or panics with what went wrong and whether `serve` is still running.
+    #[track_caller]
     pub fn read_line(&self, client: &mut TcpStream, who: &str) -> String {
-        try_read_line(client).unwrap_or_else(|err| {
-            panic!(
-                "{who} expected a line from the server: {err}; {}",
+        match try_read_line(client) {
+            Ok(line) => line,
+            Err(problem) => panic!(
+                "{who} expected a line from the server, but {problem}\n  server side: {}",
                 self.state()
-            )
-        })
+            ),
+        }
+    }
+
+    /// Reads until the server closes the connection (end of stream) and returns what came.
+    #[track_caller]
+    pub fn read_until_closed(&self, client: &mut TcpStream, who: &str) -> Vec<u8> {
+        let mut received = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match client.read(&mut buf) {
+                Ok(0) => return received,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+                Err(err) => {
+                    let what = if is_timeout(&err) {
+                        format!("the server did not close the connection within {IO_TIMEOUT:?}")
+                    } else {
+                        format!("reading failed: {:?}: {err}", err.kind())
+                    };
+                    panic!(
+                        "{who} waited for end of stream: {what} (received {:?})\n  server side: {}",
+                        String::from_utf8_lossy(&received),
+                        self.state()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Checks that the server closed the connection normally after `after`, saying what `serve` did if not.
+    #[track_caller]
+    pub fn assert_closed(&self, client: &mut TcpStream, after: &str) {
+        if let Err(problem) = read_end_of_stream(client, after) {
+            panic!("{problem}\n  server side: {}", self.state());
+        }
     }
 
     /// Waits for `serve` to return (it should, after `max_clients` connections) and returns its result.
@@ -146,11 +225,19 @@ impl ServerThread {
     }
 }
 
-/// Starts one `serve_client` session on a thread and connects a client to it (with timeouts).
+/// One `serve_client` session running on a thread, and the test's client connected to it (with timeouts).
 ///
-/// Close or drop the client before [`SessionThread::end`] when the server may be closing politely: it waits
-/// (up to a second) for the client to close too.
-pub fn start_session(config: Config) -> (TcpStream, SessionThread) {
+/// Every read and write that fails panics with the step's own context, what the client saw, and what
+/// `serve_client` returned (or that it is still running, or panicked).
+pub struct Session {
+    client: TcpStream,
+    end: Receiver<io::Result<SessionEnd>>,
+    /// What `serve_client` returned, once a failure message has asked.
+    returned: Option<io::Result<SessionEnd>>,
+}
+
+/// Starts one `serve_client` session on a thread and connects a client to it.
+pub fn start_session(config: Config) -> Session {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
     let addr = listener.local_addr().expect("the listener's address");
     let (done, end) = mpsc::channel();
@@ -160,18 +247,116 @@ pub fn start_session(config: Config) -> (TcpStream, SessionThread) {
             .and_then(|(stream, _)| serve_client(stream, &config, &Trace::off()));
         let _ = done.send(result);
     });
-    (shared::testing::connect(addr), SessionThread { end })
+    Session {
+        client: shared::testing::connect(addr),
+        end,
+        returned: None,
+    }
 }
 
-/// A `serve_client` session running on a thread.
-pub struct SessionThread {
-    end: Receiver<io::Result<SessionEnd>>,
-}
+impl Session {
+    /// What `serve_client` has done, for failure messages. Waits a moment for it to return.
+    pub fn server_side(&mut self) -> String {
+        if self.returned.is_none() {
+            match self.end.recv_timeout(STATE_WAIT) {
+                Ok(result) => self.returned = Some(result),
+                Err(RecvTimeoutError::Timeout) => {
+                    return format!(
+                        "serve_client is still running (it has not returned after {STATE_WAIT:?} more)"
+                    );
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return "serve_client panicked (its message is above)".into();
+                }
+            }
+        }
+        describe("serve_client", self.returned.as_ref().expect("just stored"))
+    }
 
-impl SessionThread {
-    /// Waits for `serve_client` to return and returns what it returned.
+    /// Reads one line. `context` says what the line is for, and starts the failure message.
+    #[track_caller]
+    pub fn read_line(&mut self, context: &str) -> String {
+        match try_read_line(&mut self.client) {
+            Ok(line) => line,
+            Err(problem) => panic!(
+                "{context}\n  client: expected a line, but {problem}\n  server side: {}",
+                self.server_side()
+            ),
+        }
+    }
+
+    /// Sends `bytes` (all of them).
+    #[track_caller]
+    pub fn send(&mut self, bytes: &[u8], context: &str) {
+        if let Err(err) = self.client.write_all(bytes) {
+            panic!(
+                "{context}\n  client: sending {} bytes failed: {:?}: {err}\n  server side: {}",
+                bytes.len(),
+                err.kind(),
+                self.server_side()
+            );
+        }
+    }
+
+    /// Shuts down the client's sending side: the server reads end of stream.
+    pub fn shutdown_write(&mut self) {
+        self.client
+            .shutdown(Shutdown::Write)
+            .expect("shutting down the client's sending side");
+    }
+
+    /// Reads until end of stream and returns what came.
+    #[track_caller]
+    pub fn read_until_closed(&mut self, context: &str) -> Vec<u8> {
+        let mut received = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.client.read(&mut buf) {
+                Ok(0) => return received,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+                Err(err) => {
+                    let what = if is_timeout(&err) {
+                        format!("the server did not close the connection within {IO_TIMEOUT:?}")
+                    } else if err.kind() == ErrorKind::ConnectionReset {
+                        format!("the connection was reset (ConnectionReset): {RESET_EXPLAINED}")
+                    } else {
+                        format!("reading failed: {:?}: {err}", err.kind())
+                    };
+                    panic!(
+                        "{context}\n  client: waited for end of stream, but {what} (received {:?})\n  \
+                         server side: {}",
+                        String::from_utf8_lossy(&received),
+                        self.server_side()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Checks that the server closed the connection normally after `after`: end of stream, `Ok(0)`. More
+    /// bytes, a reset or a timeout fail the test.
+    #[track_caller]
+    pub fn assert_closed(&mut self, after: &str) {
+        if let Err(problem) = read_end_of_stream(&mut self.client, after) {
+            panic!("{problem}\n  server side: {}", self.server_side());
+        }
+    }
+
+    /// Closes the client and waits for `serve_client` to return; returns what it returned.
+    ///
+    /// The client is closed first: a server that closes politely waits (up to a second) for the client to
+    /// close too.
     pub fn end(self) -> io::Result<SessionEnd> {
-        match self.end.recv_timeout(IO_TIMEOUT) {
+        let Session {
+            client,
+            end,
+            returned,
+        } = self;
+        drop(client);
+        if let Some(result) = returned {
+            return result;
+        }
+        match end.recv_timeout(IO_TIMEOUT) {
             Ok(result) => result,
             Err(RecvTimeoutError::Timeout) => {
                 panic!("serve_client did not return within {IO_TIMEOUT:?}")
@@ -179,6 +364,82 @@ impl SessionThread {
             Err(RecvTimeoutError::Disconnected) => {
                 panic!("serve_client panicked (see its message above)")
             }
+        }
+    }
+
+    /// Closes the client, waits for `serve_client` to return, and checks that it returned `Ok(expected)`.
+    #[track_caller]
+    pub fn assert_end(self, expected: SessionEnd, context: &str) {
+        let result = self.end();
+        if !matches!(result, Ok(end) if end == expected) {
+            panic!(
+                "{context}: serve_client should return Ok(SessionEnd::{expected:?}), but {}",
+                describe("it", &result)
+            );
+        }
+    }
+}
+
+/// A client socket whose receive buffer is small, connected to `listener`. The buffer size must be set
+/// before connecting: it decides the window the client announces in its handshake.
+pub fn slow_reader(listener: &TcpListener) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("creating a socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("setting SO_RCVBUF");
+    socket
+        .connect_timeout(
+            &listener
+                .local_addr()
+                .expect("the listener's address")
+                .into(),
+            IO_TIMEOUT,
+        )
+        .expect("connecting on loopback");
+    with_timeouts(socket.into())
+}
+
+/// Waits until at least `n` bytes have arrived in `stream`'s receive buffer, without reading them: `peek`
+/// returns what is there and leaves it there.
+pub fn wait_until_received(stream: &TcpStream, n: usize) {
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let mut buf = vec![0u8; n];
+    while stream.peek(&mut buf).expect("peek") < n {
+        assert!(
+            Instant::now() < deadline,
+            "{n} bytes did not arrive within {IO_TIMEOUT:?}"
+        );
+        thread::yield_now();
+    }
+}
+
+/// Writes to `server` without blocking until its send buffer is full, and returns how many bytes it took.
+/// With a client that reads nothing meanwhile, some of them are still in the server's send buffer.
+pub fn fill_send_buffer(server: &mut TcpStream) -> usize {
+    server.set_nonblocking(true).expect("set_nonblocking");
+    let chunk = [b'a'; 4096];
+    let mut written = 0;
+    loop {
+        match server.write(&chunk) {
+            Ok(n) => written += n,
+            Err(err) if err.kind() == ErrorKind::WouldBlock => break,
+            Err(err) => panic!("writing to the client failed: {err}"),
+        }
+    }
+    server.set_nonblocking(false).expect("set_nonblocking");
+    written
+}
+
+/// Reads until end of stream or an error, and returns how many bytes came and how it ended.
+pub fn read_to_the_end(client: &mut TcpStream) -> (usize, io::Result<()>) {
+    let mut received = 0;
+    let mut buf = [0u8; 4096];
+    loop {
+        match client.read(&mut buf) {
+            Ok(0) => return (received, Ok(())),
+            Ok(n) => received += n,
+            Err(err) => return (received, Err(err)),
         }
     }
 }
