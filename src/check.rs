@@ -15,6 +15,7 @@ use crate::cargo;
 use crate::course::Course;
 use crate::lessons::{Lesson, Step};
 use crate::libtest::{self, Outcome};
+use crate::list;
 use crate::process::{self, Finished};
 use crate::progress::{CheckRecord, Progress};
 use crate::text;
@@ -137,12 +138,14 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
     match first_failing {
         None => {
             println!("All {total} steps pass: lesson {} is done!", lesson.label());
-            match course.lesson_after(lesson) {
-                Some(next) => {
+            // The first lesson not done according to the progress file, which may come before this one.
+            let progress = Progress::load(&course.progress_file)?;
+            match list::next_lesson(course, &progress) {
+                Some((next, step)) => {
                     println!("Lesson {} is next: {}.", next.label(), next.title);
-                    println!("{}", course.next_step(next, None));
+                    println!("{}", course.next_step(next, step.as_ref()));
                 }
-                None => println!("That was the last lesson. `cargo run` shows the whole map."),
+                None => println!("{} `cargo run` shows the map.", list::all_done_line(course)),
             }
             Ok(0)
         }

@@ -1,14 +1,28 @@
 //! The course on disk: where the repository is, where progress is kept, which lessons exist, and the
 //! sentences that point the learner at them.
 
+use std::collections::BTreeSet;
 use std::env;
 use std::fs;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use anyhow::Result;
 
 use crate::UsageError;
 use crate::lessons::{self, Lesson, Step};
+
+/// The lessons the course plans (the README's table, 01 to 07). A planned lesson without its folder yet is
+/// "coming", not a typo; a chapter in the book for a lesson number plans that lesson too.
+const PLANNED: RangeInclusive<u32> = 1..=7;
+
+/// A lesson's chapter in the book, `book/src/01-basic-client.md`, and whether it is written yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chapter {
+    Written(String),
+    /// The file says "Coming soon", or there is no file.
+    NotWritten,
+}
 
 /// The repository the runner works on, and its lessons.
 pub struct Course {
@@ -38,15 +52,49 @@ impl Course {
         })
     }
 
-    /// The lesson the learner named on the command line, or a usage error that lists the lessons.
+    /// The lesson the learner named on the command line, or a usage error that lists the lessons: one that
+    /// says "not written yet" for a planned lesson whose folder does not exist yet.
     pub fn lesson(&self, wanted: &str) -> Result<&Lesson> {
-        lessons::select(&self.lessons, wanted).ok_or_else(|| {
-            UsageError(format!(
-                "there is no lesson {wanted:?}. {}",
+        if let Some(lesson) = lessons::select(&self.lessons, wanted) {
+            return Ok(lesson);
+        }
+        let number = lessons::wanted_number(wanted);
+        let message = match number.filter(|number| self.coming().contains(number)) {
+            Some(number) => format!(
+                "lesson {number:02} is not written yet: it is coming soon. {}",
                 self.lesson_list()
-            ))
-            .into()
-        })
+            ),
+            None => format!("there is no lesson {wanted:?}. {}", self.lesson_list()),
+        };
+        Err(UsageError(message).into())
+    }
+
+    /// The numbers of the lessons that are planned (see `PLANNED`, and the book's chapters) and have no
+    /// folder yet, in order.
+    pub fn coming(&self) -> Vec<u32> {
+        let mut planned: BTreeSet<u32> = PLANNED.collect();
+        planned.extend(
+            self.chapter_files()
+                .iter()
+                .filter_map(|name| leading_number(name)),
+        );
+        planned
+            .into_iter()
+            .filter(|number| !self.lessons.iter().any(|lesson| lesson.number == *number))
+            .collect()
+    }
+
+    /// `More lessons are coming: 03, 04, 05, 06, 07.`, or `None` when every planned lesson is here.
+    pub fn coming_line(&self) -> Option<String> {
+        let coming = self.coming();
+        if coming.is_empty() {
+            return None;
+        }
+        let labels: Vec<String> = coming.iter().map(|number| format!("{number:02}")).collect();
+        Some(format!(
+            "More lessons are coming (not written yet): {}.",
+            labels.join(", ")
+        ))
     }
 
     /// `The lessons are:` and one line per lesson, for messages about a lesson that does not exist.
@@ -57,7 +105,7 @@ impl Course {
                 self.root.join("lessons").display()
             );
         }
-        let mut text = String::from("The lessons are:");
+        let mut text = String::from("The lessons available now are:");
         for lesson in &self.lessons {
             text.push_str(&format!(
                 "\n  {}  {}  (cargo run -- check {})",
@@ -69,29 +117,41 @@ impl Course {
         text
     }
 
-    /// The lesson after `lesson`, in number order.
-    pub fn lesson_after(&self, lesson: &Lesson) -> Option<&Lesson> {
-        self.lessons
-            .iter()
-            .find(|other| (other.number, &other.dir_name) > (lesson.number, &lesson.dir_name))
-    }
-
-    /// The lesson's chapter, `book/src/01-basic-client.md`, if it has been written: the Markdown file in
-    /// `book/src` whose name starts with the lesson's number.
-    pub fn chapter(&self, lesson: &Lesson) -> Option<String> {
-        let book = self.root.join("book").join("src");
-        let mut names: Vec<String> = fs::read_dir(&book)
-            .ok()?
+    /// The Markdown files of `book/src`, by name; none when there is no book.
+    fn chapter_files(&self) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(self.root.join("book").join("src")) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
             .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-            .filter(|name| name.ends_with(".md") && leading_number(name) == Some(lesson.number))
+            .filter(|name| name.ends_with(".md"))
             .collect();
         names.sort();
+        names
+    }
+
+    /// The lesson's chapter: the Markdown file in `book/src` whose name starts with the lesson's number,
+    /// written unless it says "Coming soon" (any case) or cannot be read.
+    pub fn chapter(&self, lesson: &Lesson) -> Chapter {
+        let names: Vec<String> = self
+            .chapter_files()
+            .into_iter()
+            .filter(|name| leading_number(name) == Some(lesson.number))
+            .collect();
         // `01-basic-client.md` over `01-notes.md`, when the book has both.
-        let best = names
+        let Some(best) = names
             .iter()
             .find(|name| name.trim_end_matches(".md") == lesson.dir_name)
-            .or_else(|| names.first())?;
-        Some(format!("book/src/{best}"))
+            .or_else(|| names.first())
+        else {
+            return Chapter::NotWritten;
+        };
+        match fs::read_to_string(self.root.join("book").join("src").join(best)) {
+            Ok(text) if !text.to_lowercase().contains("coming soon") => {
+                Chapter::Written(format!("book/src/{best}"))
+            }
+            _ => Chapter::NotWritten,
+        }
     }
 
     /// The one thing to do next in `lesson`: read, edit, check. `step` is the first step still failing, if
@@ -108,10 +168,16 @@ impl Course {
                 lesson.number
             ),
             None => match self.chapter(lesson) {
-                Some(chapter) => {
+                Chapter::Written(chapter) => {
                     format!("Next: read {chapter}, edit {exercise}, then run: {check}")
                 }
-                None => format!("Next: edit {exercise}, then run: {check}"),
+                Chapter::NotWritten => format!(
+                    "Next: lesson {}'s chapter is not written yet, so start from the header of {} and \
+                     the tasks in {}: edit {exercise}, then run: {check}",
+                    lesson.label(),
+                    lesson.rel("src/lib.rs"),
+                    lesson.rel("tests/steps.rs")
+                ),
             },
         }
     }

@@ -20,7 +20,7 @@ use std::io::ErrorKind;
 
 use anyhow::{Context, Result, bail};
 
-use crate::course::Course;
+use crate::course::{Chapter, Course};
 use crate::lessons::Lesson;
 use crate::progress::Progress;
 use crate::text;
@@ -146,10 +146,10 @@ fn print_hint(number: usize, total: usize, hint: &str) {
 fn read_more(course: &Course, lesson: &Lesson) -> String {
     let solution = lesson.rel("src/solution.rs");
     match course.chapter(lesson) {
-        Some(chapter) => format!(
+        Chapter::Written(chapter) => format!(
             "The chapter {chapter} walks through each step; {solution} is the reference solution."
         ),
-        None => format!("{solution} is the reference solution."),
+        Chapter::NotWritten => format!("{solution} is the reference solution."),
     }
 }
 

@@ -157,6 +157,16 @@ pub fn select<'a>(lessons: &'a [Lesson], wanted: &str) -> Option<&'a Lesson> {
     })
 }
 
+/// The number a learner typed, for a lesson that may not exist: `3` for `3`, `03` or `03-threaded-server`.
+pub fn wanted_number(wanted: &str) -> Option<u32> {
+    let wanted = wanted.trim().trim_end_matches('/');
+    let wanted = wanted.strip_prefix("lessons/").unwrap_or(wanted);
+    let digits_end = wanted
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(wanted.len());
+    wanted[..digits_end].parse().ok()
+}
+
 /// The title in `//! # Lesson 01: a basic TCP client`: `a basic TCP client`.
 pub fn parse_title(lib_rs: &str) -> Option<String> {
     lib_rs.lines().find_map(|line| {

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::course::Course;
+use crate::course::{Chapter, Course};
 use crate::lessons::{Lesson, Step};
 use crate::progress::{Progress, Status};
 
@@ -14,9 +14,9 @@ struct Row<'a> {
     status: Status,
 }
 
-pub fn run(course: &Course) -> Result<u8> {
-    let progress = Progress::load(&course.progress_file)?;
-    let rows: Vec<Row> = course
+/// Every lesson with its steps (if it has any) and its status in `progress`.
+fn rows<'a>(course: &'a Course, progress: &Progress) -> Vec<Row<'a>> {
+    course
         .lessons
         .iter()
         .map(|lesson| {
@@ -28,7 +28,12 @@ pub fn run(course: &Course) -> Result<u8> {
                 steps,
             }
         })
-        .collect();
+        .collect()
+}
+
+pub fn run(course: &Course) -> Result<u8> {
+    let progress = Progress::load(&course.progress_file)?;
+    let rows = rows(course, &progress);
 
     println!("Socket programming in Rust: the lesson map");
     println!();
@@ -50,11 +55,19 @@ pub fn run(course: &Course) -> Result<u8> {
             }
             (Some(_), Status::Done) => "done".to_string(),
         };
+        let chapter = match course.chapter(row.lesson) {
+            Chapter::Written(_) => "",
+            Chapter::NotWritten => "  (chapter not written yet)",
+        };
         println!(
-            "  {}  {:title_width$}  {status}",
+            "  {}  {:title_width$}  {status}{chapter}",
             row.lesson.label(),
             row.lesson.title
         );
+    }
+    if let Some(coming) = course.coming_line() {
+        println!();
+        println!("{coming}");
     }
     println!();
     println!("{}", next_line(course, &progress, &rows));
@@ -64,8 +77,17 @@ pub fn run(course: &Course) -> Result<u8> {
     Ok(0)
 }
 
-/// The lesson you were working on (the first one in progress), else the first you have not started.
-fn next_line(course: &Course, progress: &Progress, rows: &[Row]) -> String {
+/// The lesson to work on next according to `progress`, and the step of it that failed at its last check:
+/// the first lesson in progress, else the first not started. `None` when no lesson with steps is left.
+pub fn next_lesson<'a>(
+    course: &'a Course,
+    progress: &Progress,
+) -> Option<(&'a Lesson, Option<Step>)> {
+    let rows = rows(course, progress);
+    next_row(progress, &rows)
+}
+
+fn next_row<'a>(progress: &Progress, rows: &[Row<'a>]) -> Option<(&'a Lesson, Option<Step>)> {
     let in_progress = rows
         .iter()
         .find(|row| matches!(row.status, Status::InProgress { .. }) && row.steps.is_some());
@@ -77,20 +99,34 @@ fn next_line(course: &Course, progress: &Progress, rows: &[Row]) -> String {
             .steps
             .iter()
             .flatten()
-            .find(|step| Some(step.number) == failing);
-        return course.next_step(row.lesson, step);
+            .find(|step| Some(step.number) == failing)
+            .cloned();
+        return Some((row.lesson, step));
     }
-    let not_started = rows
-        .iter()
-        .find(|row| row.status == Status::NotStarted && row.steps.is_some());
-    match not_started {
-        Some(row) => course.next_step(row.lesson, None),
+    rows.iter()
+        .find(|row| row.status == Status::NotStarted && row.steps.is_some())
+        .map(|row| (row.lesson, None))
+}
+
+/// What to say when every lesson with an exercise is done.
+pub fn all_done_line(course: &Course) -> String {
+    let mut line = "Every lesson so far is done.".to_string();
+    match course.coming_line() {
+        Some(coming) => line = format!("{line} {coming}"),
+        None => line.push_str(" Each chapter ends with ideas for going further."),
+    }
+    line.push_str(" `cargo run -- reset N` starts a lesson again.");
+    line
+}
+
+/// The lesson you were working on (the first one in progress), else the first you have not started.
+fn next_line(course: &Course, progress: &Progress, rows: &[Row]) -> String {
+    match next_row(progress, rows) {
+        Some((lesson, step)) => course.next_step(lesson, step.as_ref()),
         None if rows.iter().all(|row| row.steps.is_none()) => {
             "Next: no lesson has its exercise yet; come back after the next update of the course."
                 .to_string()
         }
-        None => "Next: every lesson is done. Each chapter ends with ideas for going further; \
-                 `cargo run -- reset N` starts a lesson again."
-            .to_string(),
+        None => format!("Next: {}", all_done_line(course)),
     }
 }

@@ -156,7 +156,12 @@ fn the_map_lists_every_lesson_in_order_with_its_title_and_one_next_step() {
         .flatten()
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .find(|name| name.starts_with(&format!("{}-", first.label)) && name.ends_with(".md"));
-    match chapter {
+    let written = chapter.as_ref().is_some_and(|chapter| {
+        !read(&sandbox.root.join("book/src").join(chapter))
+            .to_lowercase()
+            .contains("coming soon")
+    });
+    match chapter.filter(|_| written) {
         Some(chapter) => assert!(
             next[0].contains(&format!("read book/src/{chapter}")),
             "{}",
@@ -200,6 +205,93 @@ fn a_lesson_that_does_not_exist_is_a_usage_error_that_lists_the_lessons() {
     assert!(
         sandbox.progress_text().is_empty(),
         "nothing to record for a lesson that does not exist"
+    );
+}
+
+/// The lessons the README plans: 01 to 07.
+const PLANNED: std::ops::RangeInclusive<u32> = 1..=7;
+
+#[test]
+fn a_planned_lesson_without_its_folder_is_coming_soon_not_unknown() {
+    let sandbox = Sandbox::new(Exercise::Shipped);
+    let lessons: Vec<Expected> = lessons(&sandbox.root)
+        .iter()
+        .map(|folder| Expected::of(folder))
+        .collect();
+    let Some(coming) = PLANNED
+        .into_iter()
+        .find(|number| lessons.iter().all(|l| l.number != *number))
+    else {
+        eprintln!("skipped: every planned lesson is written");
+        return;
+    };
+    for wanted in [coming.to_string(), format!("{coming:02}")] {
+        for command in ["check", "hint", "reset"] {
+            let output = sandbox
+                .course(QUICK)
+                .args([command, &wanted])
+                .write_stdin("")
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains(format!(
+                    "lesson {coming:02} is not written yet: it is coming soon"
+                )))
+                .stderr(predicate::str::contains("there is no lesson").not());
+            let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+            for lesson in &lessons {
+                let listed = format!("{}  {}", lesson.label, lesson.title);
+                assert!(stderr.contains(&listed), "{listed:?} missing:\n{stderr}");
+            }
+        }
+    }
+    let map = stdout_of(sandbox.course(QUICK).assert().success().get_output());
+    assert!(
+        map.contains("More lessons are coming") && map.contains(&format!("{coming:02}")),
+        "{map}"
+    );
+}
+
+#[test]
+fn the_map_does_not_send_the_learner_to_a_chapter_that_is_not_written() {
+    let sandbox = Sandbox::lessons_and_book();
+    let lesson = Expected::of(&sandbox.lesson());
+    let chapter = sandbox
+        .root
+        .join("book/src")
+        .join(format!("{}.md", lesson.folder));
+    let next_line = |map: &str| {
+        map.lines()
+            .find(|line| line.starts_with("Next: "))
+            .unwrap_or_else(|| panic!("no Next line:\n{map}"))
+            .to_string()
+    };
+
+    fs::write(
+        &chapter,
+        "# Lesson 01\n\n*COMING SOON*: this chapter is being written.\n",
+    )
+    .unwrap();
+    for deleted in [false, true] {
+        if deleted {
+            fs::remove_file(&chapter).unwrap();
+        }
+        let map = stdout_of(sandbox.course(QUICK).assert().success().get_output());
+        assert!(
+            map_line(&map, &lesson).contains("chapter not written yet"),
+            "deleted: {deleted}\n{map}"
+        );
+        let next = next_line(&map);
+        assert!(!next.contains("book/"), "deleted: {deleted}\n{next}");
+        assert!(next.contains("not written yet"), "{next}");
+        assert!(next.contains(&lesson.exercise()), "{next}");
+    }
+
+    fs::write(&chapter, "# Lesson 01\n\nThe whole chapter.\n").unwrap();
+    let map = stdout_of(sandbox.course(QUICK).assert().success().get_output());
+    assert!(!map_line(&map, &lesson).contains("not written"), "{map}");
+    assert!(
+        next_line(&map).contains(&format!("read book/src/{}.md", lesson.folder)),
+        "{map}"
     );
 }
 
@@ -374,6 +466,44 @@ fn checking_the_solution_shows_every_step_passing_and_the_next_lesson() {
         .assert()
         .success()
         .stdout(predicate::str::contains("no hint needed"));
+}
+
+#[test]
+fn a_passing_check_when_every_other_lesson_is_done_says_all_are_done_not_the_next_number() {
+    let sandbox = Sandbox::new(Exercise::Solved);
+    let lesson = Expected::of(&sandbox.lesson());
+    let others: Vec<Expected> = lessons(&sandbox.root)
+        .iter()
+        .map(|folder| Expected::of(folder))
+        .filter(|other| other.number != lesson.number)
+        .collect();
+    let mut progress = String::new();
+    for other in &others {
+        let steps = other.steps.len();
+        progress.push_str(&format!(
+            "lesson {} passed={steps} total={steps}\n",
+            other.label
+        ));
+    }
+    fs::write(&sandbox.progress, progress).unwrap();
+
+    let output = sandbox
+        .course(BUILDS)
+        .args(["check", &lesson.number.to_string()])
+        .assert()
+        .success();
+    let report = stdout_of(output.get_output());
+    assert!(report.contains("Every lesson so far is done"), "{report}");
+    assert!(!report.contains("is next"), "{report}");
+    let written: Vec<u32> = lessons(&sandbox.root)
+        .iter()
+        .map(|folder| Expected::of(folder).number)
+        .collect();
+    if PLANNED.into_iter().any(|number| !written.contains(&number)) {
+        assert!(report.contains("More lessons are coming"), "{report}");
+    }
+    let map = stdout_of(sandbox.course(QUICK).assert().success().get_output());
+    assert!(map.contains("Next: Every lesson so far is done"), "{map}");
 }
 
 #[test]

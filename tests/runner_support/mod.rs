@@ -145,6 +145,19 @@ impl Sandbox {
         }
     }
 
+    /// A copy of the lessons and the book's chapters, made for this test: for the lesson map when a
+    /// chapter is changed (the runner reads the book, it does not build it).
+    pub fn lessons_and_book() -> Sandbox {
+        let root = unique_path("book-copy");
+        let files = collect(Path::new(REPO), &["lessons", "book/src"]);
+        sync(&root, &files);
+        Sandbox {
+            progress: root.join(".course-progress"),
+            own: vec![root.clone()],
+            root,
+        }
+    }
+
     /// The runner, pointed at this copy. Every run has a time limit.
     pub fn course(&self, limit: Duration) -> assert_cmd::Command {
         let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_course"));
