@@ -145,7 +145,10 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
                     println!("Lesson {} is next: {}.", next.label(), next.title);
                     println!("{}", course.next_step(next, step.as_ref()));
                 }
-                None => println!("{} `cargo run` shows the map.", list::all_done_line(course)),
+                None => println!(
+                    "Now {} `cargo run` shows the map.",
+                    list::all_done_line(course, true)
+                ),
             }
             Ok(0)
         }

@@ -108,11 +108,13 @@ fn next_row<'a>(progress: &Progress, rows: &[Row<'a>]) -> Option<(&'a Lesson, Op
         .map(|row| (row.lesson, None))
 }
 
-/// What to say when every lesson with an exercise is done.
-pub fn all_done_line(course: &Course) -> String {
-    let mut line = "Every lesson so far is done.".to_string();
+/// What to say when every lesson with an exercise is done; `mention_coming` adds the lessons still to come
+/// (the map has its own line for them).
+pub fn all_done_line(course: &Course, mention_coming: bool) -> String {
+    let mut line = "every lesson so far is done.".to_string();
     match course.coming_line() {
-        Some(coming) => line = format!("{line} {coming}"),
+        Some(coming) if mention_coming => line = format!("{line} {coming}"),
+        Some(_) => {}
         None => line.push_str(" Each chapter ends with ideas for going further."),
     }
     line.push_str(" `cargo run -- reset N` starts a lesson again.");
@@ -127,6 +129,6 @@ fn next_line(course: &Course, progress: &Progress, rows: &[Row]) -> String {
             "Next: no lesson has its exercise yet; come back after the next update of the course."
                 .to_string()
         }
-        None => format!("Next: {}", all_done_line(course)),
+        None => format!("Next: {}", all_done_line(course, false)),
     }
 }
