@@ -75,20 +75,27 @@ pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Resul
 /// ends the session; a line that is not UTF-8 gets an error line and the session goes on.
 pub fn serve_client(stream: TcpStream, config: &Config, trace: &Trace) -> io::Result<SessionEnd> {
     // TODO(step 1): wrap the stream so `--trace` shows its reads and writes, labelled with the client's
-    //   address: `Traced::new(stream, trace.labelled(stream.peer_addr()?))` (ask for the address first).
+    //   address. Ask for the address first: `Traced::new` takes `stream`, which cannot be used after that.
+    //       let peer = stream.peer_addr()?;
+    //       let stream = Traced::new(stream, trace.labelled(peer));
     //   Send the line `Welcome\n` with `write_all`. `Read` and `Write` are implemented for a shared
     //   reference `&Traced<TcpStream>`, so `let mut writer = &stream;` lets you write while, from step 2,
     //   a `BufReader::new(&stream)` reads. For now, return `Ok(SessionEnd::EndOfStream)`: dropping the
     //   stream closes the connection.
-    // TODO(step 2): loop: `read_line(&mut reader, config.max_line)?`; a `Line::Complete(bytes)` is a line:
+    // TODO(step 2): create the `BufReader` once, before the loop (a new one per line would lose the bytes
+    //   the old one had read ahead: the next line, when two arrive together).
+    //   Loop: `read_line(&mut reader, config.max_line)?`; a `Line::Complete(bytes)` is a line:
     //   turn it into text with `std::str::from_utf8` and answer with `hello(text)`; the line `exit` ends
     //   the session with `SessionEnd::ClientExit`, `Line::EndOfStream` with `SessionEnd::EndOfStream`.
     // TODO(step 3): `Line::TooLong`: write `error: line too long (max N bytes)\n` (N is `config.max_line`),
-    //   close with `close_politely(stream)` and return `SessionEnd::LineTooLong`. A line that is not UTF-8
-    //   gets `error: line is not UTF-8\n`, and the loop goes on.
+    //   close with `close_politely(stream)` (not a plain drop: the rest of the long line is still unread,
+    //   and dropping a socket with unread input sends a reset instead of end of stream) and return
+    //   `SessionEnd::LineTooLong`. A line that is not UTF-8 gets `error: line is not UTF-8\n`, and the
+    //   loop goes on.
     // TODO(step 4): before anything else, give the stream a read timeout of `config.idle_timeout`
     //   (`set_read_timeout`, and `set_write_timeout` for a client that never reads). A read that times out
-    //   returns an error for which `is_timeout(&err)` is true: then write a line that starts with
+    //   returns an error for which `is_timeout(&err)` is true (its kind is `WouldBlock` on Linux and macOS,
+    //   `TimedOut` on Windows: do not match one kind). Then write a line that starts with
     //   `error: idle` (say for how long), close politely and return `SessionEnd::IdleTimeout`.
     todo!("step 1: greet the client")
 }

@@ -86,7 +86,8 @@ fn step_2_reply_hello_to_each_line() {
     assert_eq!(session.read_line("the greeting"), "Welcome\n");
     session.send(b"Erin\n", "the line `Erin`");
     session.shutdown_write();
-    let context = "the client sent `Erin` and shut down its sending side: it gets its reply, then end of stream";
+    let context =
+        "after `Erin` the client shut down its sending side: its reply, then end of stream";
     assert_eq!(
         String::from_utf8_lossy(&session.read_until_closed(context)),
         "Hello, Erin!\n",

@@ -57,15 +57,15 @@ fn read_end_of_stream(client: &mut TcpStream, after: &str) -> Result<(), String>
     match client.read(&mut buf) {
         Ok(0) => Ok(()),
         Ok(n) => Err(format!(
-            "after {after} the server should close the connection, but it sent {:?}",
+            "after {after}, the server should close the connection, but it sent {:?}",
             String::from_utf8_lossy(&buf[..n])
         )),
         Err(err) if err.kind() == ErrorKind::ConnectionReset => Err(format!(
-            "after {after} the client should read end of stream (`Ok(0)`), but the connection was reset \
+            "after {after}, the client should read end of stream (`Ok(0)`), but the connection was reset \
              (ConnectionReset): {RESET_EXPLAINED}"
         )),
         Err(err) if is_timeout(&err) => Err(format!(
-            "after {after} the server should close the connection, but it stayed open for {IO_TIMEOUT:?}"
+            "after {after}, the server should close the connection, but it stayed open for {IO_TIMEOUT:?}"
         )),
         Err(err) => Err(format!(
             "after {after}, reading failed: {:?}: {err}",
@@ -261,9 +261,9 @@ impl Session {
             match self.end.recv_timeout(STATE_WAIT) {
                 Ok(result) => self.returned = Some(result),
                 Err(RecvTimeoutError::Timeout) => {
-                    return format!(
-                        "serve_client is still running (it has not returned after {STATE_WAIT:?} more)"
-                    );
+                    return "serve_client has not returned (it is probably blocked in a read, waiting \
+                            for the client)"
+                        .into();
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     return "serve_client panicked (its message is above)".into();
