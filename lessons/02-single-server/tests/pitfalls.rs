@@ -7,8 +7,6 @@ mod common;
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use common::{
@@ -16,8 +14,8 @@ use common::{
     wait_until_received,
 };
 use shared::testing::{IO_TIMEOUT, connect, read_line, read_until_closed, reset, with_timeouts};
-use shared::trace::{Trace, Traced, is_timeout};
-use single_server::{Config, Line, close_politely, read_line as read_capped_line, serve_client};
+use shared::trace::{Trace, is_timeout};
+use single_server::{Config, Line, read_line as read_capped_line, serve_client};
 
 /// A client and the server's end of the same connection, both with timeouts.
 fn connected_pair() -> (TcpStream, TcpStream) {
@@ -257,22 +255,5 @@ fn a_reset_destroys_what_had_not_been_sent_yet() {
 /// receives every byte, then end of stream.
 #[test]
 fn close_politely_delivers_everything_then_end_of_stream() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut client = slow_reader(&listener);
-    let (mut server, _) = listener.accept().unwrap();
-    client.write_all(b"Alice\n").unwrap();
-    wait_until_received(&server, 6);
-
-    let (filled, written) = mpsc::channel();
-    let closing = thread::spawn(move || {
-        filled.send(fill_send_buffer(&mut server)).unwrap();
-        close_politely(Traced::new(with_timeouts(server), Trace::off()));
-    });
-    let written = written.recv_timeout(IO_TIMEOUT).unwrap();
-
-    let (received, end) = read_to_the_end(&mut client);
-    end.expect("a polite close ends with end of stream, not an error");
-    assert_eq!(received, written, "every byte the server wrote arrived");
-    drop(client);
-    closing.join().unwrap();
+    common::check_close_politely_delivers_everything();
 }

@@ -12,18 +12,12 @@
 mod common;
 
 use std::io::{ErrorKind, Write};
-use std::net::{Shutdown, TcpListener};
-use std::sync::mpsc;
-use std::thread;
+use std::net::Shutdown;
 use std::time::Duration;
 
-use common::{
-    ServerThread, config_for, fill_send_buffer, panic_message, read_to_the_end, slow_reader,
-    start_session, wait_until_received,
-};
-use shared::testing::{IO_TIMEOUT, reset, with_timeouts};
-use shared::trace::{Trace, Traced};
-use single_server::{Config, SessionEnd, close_politely, hello};
+use common::{ServerThread, config_for, start_session};
+use shared::testing::reset;
+use single_server::{Config, SessionEnd, hello};
 
 /// Step 1: `serve` accepts clients one after another and `serve_client` greets each one with the line
 /// `Welcome`. Two clients come in turn; each reads `Welcome`, shuts down its sending side, and then reads
@@ -160,46 +154,7 @@ fn step_3_cap_the_line_length() {
     session.assert_closed("the error line, with most of the long line still unread by the server");
     session.assert_end(SessionEnd::LineTooLong, "after a 150 KB line");
 
-    close_politely_delivers_everything();
-}
-
-/// `close_politely` on its own, on a connection where the server has written more than the client has read
-/// (its receive buffer is small) and the client's line is unread: every byte must arrive, then end of
-/// stream.
-fn close_politely_delivers_everything() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut client = slow_reader(&listener);
-    let (mut server, _) = listener.accept().unwrap();
-    client.write_all(b"Alice\n").unwrap();
-    wait_until_received(&server, 6);
-
-    let (filled, written) = mpsc::channel();
-    let closing = thread::spawn(move || {
-        filled.send(fill_send_buffer(&mut server)).unwrap();
-        close_politely(Traced::new(with_timeouts(server), Trace::off()));
-    });
-    let written = written.recv_timeout(IO_TIMEOUT).unwrap();
-    let (received, end) = read_to_the_end(&mut client);
-    drop(client);
-    let closed = match closing.join() {
-        Ok(()) => "close_politely returned".to_string(),
-        Err(payload) => format!("close_politely panicked: {}", panic_message(&*payload)),
-    };
-    let context = format!(
-        "close_politely on its own: the server wrote {written} bytes that the client had not read yet, and \
-         the client's line `Alice` was unread; the client received {received} of them"
-    );
-    match end {
-        Ok(()) => assert_eq!(
-            received, written,
-            "{context}, then end of stream: every byte must arrive\n  server side: {closed}"
-        ),
-        Err(err) => panic!(
-            "{context}, then {:?}: {err}. `shutdown(Shutdown::Write)` first, then read and discard until the \
-             client closes too (`Ok(0)`), and only then drop the stream\n  server side: {closed}",
-            err.kind()
-        ),
-    }
+    common::check_close_politely_delivers_everything();
 }
 
 /// Step 4: a client that sends nothing for `Config::idle_timeout` (here 200 ms) is told so in a line that

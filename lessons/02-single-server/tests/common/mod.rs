@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use shared::testing::{IO_TIMEOUT, with_timeouts};
-use shared::trace::{Trace, is_timeout};
-use single_server::{Config, SessionEnd, serve, serve_client};
+use shared::trace::{Trace, Traced, is_timeout};
+use single_server::{Config, SessionEnd, close_politely, serve, serve_client};
 
 /// How long a failure message waits to learn whether the server side has returned. Only failing tests wait.
 const STATE_WAIT: Duration = Duration::from_secs(1);
@@ -441,5 +441,44 @@ pub fn read_to_the_end(client: &mut TcpStream) -> (usize, io::Result<()>) {
             Ok(n) => received += n,
             Err(err) => return (received, Err(err)),
         }
+    }
+}
+
+/// Checks `close_politely` on its own (step 3, and the pitfall that shows the fix), on a connection where the server has written more than the client has read
+/// (its receive buffer is small) and the client's line is unread: every byte must arrive, then end of
+/// stream.
+pub fn check_close_politely_delivers_everything() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = slow_reader(&listener);
+    let (mut server, _) = listener.accept().unwrap();
+    client.write_all(b"Alice\n").unwrap();
+    wait_until_received(&server, 6);
+
+    let (filled, written) = mpsc::channel();
+    let closing = thread::spawn(move || {
+        filled.send(fill_send_buffer(&mut server)).unwrap();
+        close_politely(Traced::new(with_timeouts(server), Trace::off()));
+    });
+    let written = written.recv_timeout(IO_TIMEOUT).unwrap();
+    let (received, end) = read_to_the_end(&mut client);
+    drop(client);
+    let closed = match closing.join() {
+        Ok(()) => "close_politely returned".to_string(),
+        Err(payload) => format!("close_politely panicked: {}", panic_message(&*payload)),
+    };
+    let context = format!(
+        "close_politely on its own: the server wrote {written} bytes that the client had not read yet, and \
+         the client's line `Alice` was unread; the client received {received} of them"
+    );
+    match end {
+        Ok(()) => assert_eq!(
+            received, written,
+            "{context}, then end of stream: every byte must arrive\n  server side: {closed}"
+        ),
+        Err(err) => panic!(
+            "{context}, then {:?}: {err}. `shutdown(Shutdown::Write)` first, then read and discard until the \
+             client closes too (`Ok(0)`), and only then drop the stream\n  server side: {closed}",
+            err.kind()
+        ),
     }
 }
