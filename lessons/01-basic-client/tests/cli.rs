@@ -182,12 +182,16 @@ fn ipv6_works_the_same_way() {
     server.join().unwrap();
 }
 
-/// Servers print `listening on 127.0.0.1:7878`; pasting that as the host gets advice, not just a DNS error.
+/// Servers print `listening on IP:PORT`; pasting that as the host gets advice, not just a DNS error.
 #[test]
 fn an_address_with_its_port_in_one_argument_gets_advice() {
+    let feed = FeedServer::start(["never read\n"]);
+    let port = feed.addr().port();
     client()
-        .arg("127.0.0.1:7878")
+        .arg(format!("127.0.0.1:{port}"))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("basic-client 127.0.0.1 7878"));
+        .stderr(predicate::str::contains(format!(
+            "basic-client 127.0.0.1 {port}"
+        )));
 }
