@@ -63,49 +63,66 @@ pub fn reset(stream: TcpStream) -> io::Result<()> {
 }
 
 /// Reads one line (up to and including `\n`) from `stream` byte by byte, so that nothing after the line is
-/// consumed. Panics with a clear message on a timeout, an error or end of stream, pointing at the test line
-/// that called it.
-#[track_caller]
-pub fn read_line(stream: &mut impl io::Read) -> String {
+/// consumed. On a timeout, an error or end of stream, says what happened and what had arrived, so a test
+/// can add what it knows (what the server side returned) to its failure message.
+pub fn try_read_line(stream: &mut impl io::Read) -> Result<String, String> {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     while !line.ends_with(b"\n") {
+        let so_far = || String::from_utf8_lossy(&line).into_owned();
         match stream.read(&mut byte) {
-            Ok(0) => panic!(
-                "the connection was closed after {:?} while a whole line was expected",
-                String::from_utf8_lossy(&line)
-            ),
+            Ok(0) => return Err(format!("the connection was closed after {:?}", so_far())),
             Ok(_) => line.push(byte[0]),
-            Err(err) if crate::trace::is_timeout(&err) => panic!(
-                "no complete line within {IO_TIMEOUT:?} (received so far: {:?})",
-                String::from_utf8_lossy(&line)
-            ),
-            Err(err) => panic!(
-                "reading a line failed after {:?}: {err}",
-                String::from_utf8_lossy(&line)
-            ),
+            Err(err) if crate::trace::is_timeout(&err) => {
+                return Err(format!(
+                    "nothing more came within {IO_TIMEOUT:?} after {:?}",
+                    so_far()
+                ));
+            }
+            Err(err) => {
+                return Err(format!(
+                    "reading failed after {:?}: {:?}: {err}",
+                    so_far(),
+                    err.kind()
+                ));
+            }
         }
     }
-    String::from_utf8_lossy(&line).into_owned()
+    Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
-/// Reads until the peer closes the connection and returns everything, panicking on a timeout or error.
+/// [`try_read_line`], panicking with a clear message that points at the test line that called it.
 #[track_caller]
-pub fn read_until_closed(stream: &mut impl io::Read) -> Vec<u8> {
+pub fn read_line(stream: &mut impl io::Read) -> String {
+    try_read_line(stream).unwrap_or_else(|problem| panic!("expected a whole line, but {problem}"))
+}
+
+/// Reads until the peer closes the connection and returns everything. On a timeout or an error, returns
+/// what had arrived and the error, so a test can explain it in its own terms.
+pub fn try_read_until_closed(stream: &mut impl io::Read) -> Result<Vec<u8>, (Vec<u8>, io::Error)> {
     let mut received = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
         match stream.read(&mut buf) {
-            Ok(0) => return received,
+            Ok(0) => return Ok(received),
             Ok(n) => received.extend_from_slice(&buf[..n]),
-            Err(err) if crate::trace::is_timeout(&err) => panic!(
-                "the peer did not close the connection within {IO_TIMEOUT:?} (received so far: {:?})",
-                String::from_utf8_lossy(&received)
-            ),
-            Err(err) => panic!(
-                "reading failed after {:?}: {err}",
-                String::from_utf8_lossy(&received)
-            ),
+            Err(err) => return Err((received, err)),
         }
     }
+}
+
+/// [`try_read_until_closed`], panicking with a clear message that points at the test line that called it.
+#[track_caller]
+pub fn read_until_closed(stream: &mut impl io::Read) -> Vec<u8> {
+    try_read_until_closed(stream).unwrap_or_else(|(received, err)| {
+        let what = if crate::trace::is_timeout(&err) {
+            format!("the peer did not close the connection within {IO_TIMEOUT:?}")
+        } else {
+            format!("reading failed: {err}")
+        };
+        panic!(
+            "{what} (received so far: {:?})",
+            String::from_utf8_lossy(&received)
+        )
+    })
 }

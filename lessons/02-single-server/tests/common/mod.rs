@@ -11,40 +11,12 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use shared::testing::{IO_TIMEOUT, with_timeouts};
+use shared::testing::{IO_TIMEOUT, try_read_line, try_read_until_closed, with_timeouts};
 use shared::trace::{Trace, Traced, is_timeout};
 use single_server::{Config, SessionEnd, close_politely, serve, serve_client};
 
 /// How long a failure message waits to learn whether the server side has returned. Only failing tests wait.
 const STATE_WAIT: Duration = Duration::from_secs(1);
-
-/// Reads one line (up to and including `\n`) byte by byte, so nothing after it is consumed. On failure,
-/// says what happened and what had arrived.
-pub fn try_read_line(stream: &mut impl Read) -> Result<String, String> {
-    let mut line = Vec::new();
-    let mut byte = [0u8; 1];
-    while !line.ends_with(b"\n") {
-        let so_far = || String::from_utf8_lossy(&line).into_owned();
-        match stream.read(&mut byte) {
-            Ok(0) => return Err(format!("the connection was closed after {:?}", so_far())),
-            Ok(_) => line.push(byte[0]),
-            Err(err) if is_timeout(&err) => {
-                return Err(format!(
-                    "nothing more came within {IO_TIMEOUT:?} after {:?}",
-                    so_far()
-                ));
-            }
-            Err(err) => {
-                return Err(format!(
-                    "reading failed after {:?}: {:?}: {err}",
-                    so_far(),
-                    err.kind()
-                ));
-            }
-        }
-    }
-    Ok(String::from_utf8_lossy(&line).into_owned())
-}
 
 /// Why a reset where end of stream was expected matters, for failure messages.
 const RESET_EXPLAINED: &str = "a socket closed while bytes from the client are still unread in it sends a \
@@ -182,26 +154,18 @@ impl ServerThread {
     /// Reads until the server closes the connection (end of stream) and returns what came.
     #[track_caller]
     pub fn read_until_closed(&self, client: &mut TcpStream, who: &str) -> Vec<u8> {
-        let mut received = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            match client.read(&mut buf) {
-                Ok(0) => return received,
-                Ok(n) => received.extend_from_slice(&buf[..n]),
-                Err(err) => {
-                    let what = if is_timeout(&err) {
-                        format!("the server did not close the connection within {IO_TIMEOUT:?}")
-                    } else {
-                        format!("reading failed: {:?}: {err}", err.kind())
-                    };
-                    panic!(
-                        "{who} waited for end of stream: {what} (received {:?})\n  server side: {}",
-                        String::from_utf8_lossy(&received),
-                        self.state()
-                    );
-                }
-            }
-        }
+        try_read_until_closed(client).unwrap_or_else(|(received, err)| {
+            let what = if is_timeout(&err) {
+                format!("the server did not close the connection within {IO_TIMEOUT:?}")
+            } else {
+                format!("reading failed: {:?}: {err}", err.kind())
+            };
+            panic!(
+                "{who} waited for end of stream: {what} (received {:?})\n  server side: {}",
+                String::from_utf8_lossy(&received),
+                self.state()
+            )
+        })
     }
 
     /// Checks that the server closed the connection normally after `after`, saying what `serve` did if not.
@@ -308,29 +272,21 @@ impl Session {
     /// Reads until end of stream and returns what came.
     #[track_caller]
     pub fn read_until_closed(&mut self, context: &str) -> Vec<u8> {
-        let mut received = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            match self.client.read(&mut buf) {
-                Ok(0) => return received,
-                Ok(n) => received.extend_from_slice(&buf[..n]),
-                Err(err) => {
-                    let what = if is_timeout(&err) {
-                        format!("the server did not close the connection within {IO_TIMEOUT:?}")
-                    } else if err.kind() == ErrorKind::ConnectionReset {
-                        format!("the connection was reset (ConnectionReset): {RESET_EXPLAINED}")
-                    } else {
-                        format!("reading failed: {:?}: {err}", err.kind())
-                    };
-                    panic!(
-                        "{context}\n  client: waited for end of stream, but {what} (received {:?})\n  \
-                         server side: {}",
-                        String::from_utf8_lossy(&received),
-                        self.server_side()
-                    );
-                }
-            }
-        }
+        try_read_until_closed(&mut self.client).unwrap_or_else(|(received, err)| {
+            let what = if is_timeout(&err) {
+                format!("the server did not close the connection within {IO_TIMEOUT:?}")
+            } else if err.kind() == ErrorKind::ConnectionReset {
+                format!("the connection was reset (ConnectionReset): {RESET_EXPLAINED}")
+            } else {
+                format!("reading failed: {:?}: {err}", err.kind())
+            };
+            panic!(
+                "{context}\n  client: waited for end of stream, but {what} (received {:?})\n  \
+                 server side: {}",
+                String::from_utf8_lossy(&received),
+                self.server_side()
+            )
+        })
     }
 
     /// Checks that the server closed the connection normally after `after`: end of stream, `Ok(0)`. More
