@@ -3,7 +3,8 @@
 //! Read the lessons first; come here when a lesson's `main.rs` or tests use something from `shared::`.
 //!
 //! - [`cli`]: the `--addr` and `--trace` arguments every lesson program shares (clap derive, flattened).
-//! - [`announce_listening`]: the `listening on ADDR` line a server prints once it is bound.
+//! - [`announce_listening`]: the `listening on ADDR` line a server prints once it is bound, and
+//!   [`bind_error_message`], what it says when it cannot bind.
 //! - [`trace`]: the `--trace` wrapper that prints one line per socket event to stderr.
 //! - [`testing`]: test support: timeouts on every socket, a lesson server started as a child process on
 //!   port 0, real peers (`nc`, `python3`) found or skipped, a reader that splits reads.
@@ -16,7 +17,7 @@ pub mod testing;
 pub mod trace;
 
 mod listening;
-pub use listening::{LISTENING_PREFIX, announce_listening};
+pub use listening::{LISTENING_PREFIX, announce_listening, bind_error_message};
 
 /// The course's default port: 7878 is "rust" typed on a phone keypad.
 ///

@@ -74,6 +74,18 @@ pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Resul
 /// stream. A line over `config.max_line` bytes or `config.idle_timeout` of silence gets an error line and
 /// ends the session; a line that is not UTF-8 gets an error line and the session goes on.
 pub fn serve_client(stream: TcpStream, config: &Config, trace: &Trace) -> io::Result<SessionEnd> {
+    // Nothing to write here: the session is `serve_client_with`, just below, replying with `hello`.
+    serve_client_with(stream, config, trace, hello)
+}
+
+/// [`serve_client`], with the reply to each line made by `reply` instead of [`hello`]. Lesson 03 reuses
+/// this function (its solution) to answer one more command; in this lesson `reply` is always [`hello`].
+pub fn serve_client_with(
+    stream: TcpStream,
+    config: &Config,
+    trace: &Trace,
+    reply: impl Fn(&str) -> String,
+) -> io::Result<SessionEnd> {
     // TODO(step 1): wrap the stream so `--trace` shows its reads and writes, labelled with the client's
     //   address. Ask for the address first: `Traced::new` takes `stream`, which cannot be used after that.
     //       let peer = stream.peer_addr()?;
@@ -85,7 +97,7 @@ pub fn serve_client(stream: TcpStream, config: &Config, trace: &Trace) -> io::Re
     // TODO(step 2): create the `BufReader` once, before the loop (a new one per line would lose the bytes
     //   the old one had read ahead: the next line, when two arrive together).
     //   Loop: `read_line(&mut reader, config.max_line)?`; a `Line::Complete(bytes)` is a line:
-    //   turn it into text with `std::str::from_utf8` and answer with `hello(text)`; the line `exit` ends
+    //   turn it into text with `std::str::from_utf8` and answer with `reply(text)` (here, `hello`); the line `exit` ends
     //   the session with `SessionEnd::ClientExit`, `Line::EndOfStream` with `SessionEnd::EndOfStream`.
     // TODO(step 3): `Line::TooLong`: write `error: line too long (max N bytes)\n` (N is `config.max_line`),
     //   close with `close_politely(stream)` (not a plain drop: the rest of the long line is still unread,

@@ -6,8 +6,7 @@
 //! single-server --once --trace           # serve one client, show every socket call on stderr, exit
 //! ```
 
-use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -66,8 +65,8 @@ fn run(cli: &Cli) -> Result<()> {
     // someone else; the kernel caps it at `net.core.somaxconn`. A bigger backlog would only let more clients
     // wait longer for this one-at-a-time server; a client past a full backlog sees its connect hang (Linux
     // drops its handshake and it retries) or fail.
-    let listener =
-        TcpListener::bind(cli.listen.addr).map_err(|err| bind_error(cli.listen.addr, &err))?;
+    let listener = TcpListener::bind(cli.listen.addr)
+        .map_err(|err| anyhow::anyhow!(shared::bind_error_message(cli.listen.addr, &err)))?;
     // With port 0 the kernel chose the port: only the bound socket knows which.
     let addr = listener
         .local_addr()
@@ -81,24 +80,6 @@ fn run(cli: &Cli) -> Result<()> {
         max_clients: cli.once.then_some(1),
     };
     serve(listener, &config, &trace).with_context(|| format!("accepting clients on {addr}"))
-}
-
-/// The error for a failed `bind`, with what to try.
-fn bind_error(addr: SocketAddr, err: &io::Error) -> anyhow::Error {
-    let advice = match err.kind() {
-        io::ErrorKind::AddrInUse => {
-            "another program listens there: is an earlier server still running (`ss -ltnp` shows who)? \
-             Stop it, or pick another port with --addr 127.0.0.1:0"
-        }
-        io::ErrorKind::PermissionDenied => {
-            "ports below 1024 need special privileges: use a port above 1024, like the default 7878"
-        }
-        io::ErrorKind::AddrNotAvailable => {
-            "this machine has no such address: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
-        }
-        _ => "check the address given with --addr",
-    };
-    anyhow::anyhow!("binding {addr}: {err} - {advice}")
 }
 
 #[cfg(test)]

@@ -136,6 +136,20 @@ pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Resul
 ///
 /// With `--trace`, every read and write is reported with the client's address as its label.
 pub fn serve_client(stream: TcpStream, config: &Config, trace: &Trace) -> io::Result<SessionEnd> {
+    serve_client_with(stream, config, trace, hello)
+}
+
+/// [`serve_client`], with the reply to each line made by `reply` instead of [`hello`].
+///
+/// The function is a parameter so that lesson 03's server reuses this code and answers one more command
+/// (`who`); here it is always [`hello`]. `reply` gets the line without its newline and returns the whole
+/// reply, newline included.
+pub fn serve_client_with(
+    stream: TcpStream,
+    config: &Config,
+    trace: &Trace,
+    reply: impl Fn(&str) -> String,
+) -> io::Result<SessionEnd> {
     let peer = stream.peer_addr()?;
     // ANCHOR: timeouts
     // Without a read timeout, a client that connects and says nothing would hold this one-at-a-time server
@@ -147,7 +161,7 @@ pub fn serve_client(stream: TcpStream, config: &Config, trace: &Trace) -> io::Re
     // ANCHOR_END: timeouts
     let stream = Traced::new(stream, trace.labelled(peer));
 
-    let end = greet_and_answer(&stream, config)?;
+    let end = greet_and_answer(&stream, config, &reply)?;
     stream.trace().event(format_args!("session ended: {end:?}"));
     // ANCHOR: close
     match end {
@@ -165,7 +179,11 @@ pub fn serve_client(stream: TcpStream, config: &Config, trace: &Trace) -> io::Re
 
 // ANCHOR: greet_and_answer
 /// The greeting protocol on one connection, from `Welcome` to the end of the session.
-fn greet_and_answer(stream: &Traced<TcpStream>, config: &Config) -> io::Result<SessionEnd> {
+fn greet_and_answer(
+    stream: &Traced<TcpStream>,
+    config: &Config,
+    reply: &impl Fn(&str) -> String,
+) -> io::Result<SessionEnd> {
     // `Read` and `Write` are implemented for `&Traced<TcpStream>` (like `&TcpStream`): the `BufReader`
     // reads through one shared reference while replies are written through another.
     let mut writer = stream;
@@ -212,7 +230,7 @@ fn greet_and_answer(stream: &Traced<TcpStream>, config: &Config) -> io::Result<S
         if text == "exit" {
             return Ok(SessionEnd::ClientExit);
         }
-        writer.write_all(hello(text).as_bytes())?;
+        writer.write_all(reply(text).as_bytes())?;
         // ANCHOR_END: reply
     }
 }
