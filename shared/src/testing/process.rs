@@ -134,6 +134,31 @@ impl ServerProcess {
         (status.success(), self.stderr_text())
     }
 
+    /// Sends the server SIGINT, as Ctrl-C in a terminal does (with the `kill` command, since std cannot send
+    /// a signal), then waits (at most [`PROCESS_TIMEOUT`]) for it to exit and returns whether it exited
+    /// successfully and everything it wrote on stderr.
+    #[cfg(unix)]
+    pub fn interrupt(self) -> (bool, String) {
+        self.signal("INT");
+        self.wait_for_exit()
+    }
+
+    /// Sends the server the signal `name` (`"INT"`, `"TERM"`) and returns at once.
+    #[cfg(unix)]
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap_or_else(|err| panic!("could not run `kill -{name}`: {err}"));
+        assert!(status.success(), "`kill -{name}` failed: {status}");
+    }
+
+    /// The server's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server (kill) and returns what it wrote on stderr.
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();
