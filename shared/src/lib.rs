@@ -10,9 +10,12 @@
 //!   port 0, real peers (`nc`, `python3`) found or skipped, a reader that splits reads.
 //! - [`fixtures`]: small servers a test can talk to before the learner has written the other side:
 //!   a feed server, an echo server and a canned-response server.
+//! - [`load`]: the engine of `greet-load`, which runs many greeting clients at once against a server and
+//!   reports counts, round trips and waits as percentiles (lessons 02 and 03 compare their servers with it).
 
 pub mod cli;
 pub mod fixtures;
+pub mod load;
 pub mod testing;
 pub mod trace;
 
