@@ -1,0 +1,232 @@
+//! The `threaded-server` program itself, against real tools (`nc`, `python3`) and many clients at once.
+//! Each server runs as a child process on port 0 and is killed when its test ends; every other child
+//! process has a timeout.
+//!
+//! A test that needs `nc` or `python3` says so and skips when it is missing, except under `CI=true` or
+//! `REQUIRE_PEERS=1`, where that is a failure.
+
+mod common;
+
+use std::io::Write;
+use std::net::{Shutdown, TcpListener, TcpStream};
+
+use assert_cmd::Command;
+use common::Uninterrupted;
+use predicates::prelude::*;
+use shared::testing::{
+    PROCESS_TIMEOUT, Peer, ServerProcess, connect, peer, read_line as read_line_once,
+    read_until_closed as read_until_closed_once,
+};
+use threaded_server::BUSY_LINE;
+
+const SERVER: &str = env!("CARGO_BIN_EXE_threaded-server");
+
+/// `shared::testing::read_line`, tried again when a signal interrupts it: in this file, `assert_cmd`'s
+/// timeouts make every child process's exit a signal to the test program (see `common::Uninterrupted`).
+#[track_caller]
+fn read_line(client: &mut TcpStream) -> String {
+    read_line_once(&mut Uninterrupted(client))
+}
+
+/// `shared::testing::read_until_closed`, tried again when a signal interrupts it.
+#[track_caller]
+fn read_until_closed(client: &mut TcpStream) -> Vec<u8> {
+    read_until_closed_once(&mut Uninterrupted(client))
+}
+
+#[test]
+fn help_describes_every_option() {
+    Command::new(SERVER)
+        .arg("--help")
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("--addr")
+                .and(predicate::str::contains("--max-clients"))
+                .and(predicate::str::contains("--max-line"))
+                .and(predicate::str::contains("--idle-timeout"))
+                .and(predicate::str::contains("--grace"))
+                .and(predicate::str::contains("--trace"))
+                .and(predicate::str::contains("busy, try again later"))
+                .and(predicate::str::contains("127.0.0.1:7878"))
+                .and(predicate::str::contains("[default: 256]"))
+                .and(predicate::str::contains("[default: 5s]")),
+        );
+}
+
+#[test]
+fn bad_usage_exits_with_status_2_and_says_why() {
+    for (args, says) in [
+        (&["--max-clients", "0"][..], "0 is not in 1..=10000"),
+        (&["--max-clients", "100000"], "100000 is not in 1..=10000"),
+        (&["--grace", "0"], "`0` is too short"),
+        (&["--grace", "soon"], "`soon` is not a duration"),
+        (
+            &["--addr", "localhost:7878"],
+            "`localhost:7878` is not IP:PORT",
+        ),
+        (&["--bogus"], "--bogus"),
+    ] {
+        Command::new(SERVER)
+            .args(args)
+            .timeout(PROCESS_TIMEOUT)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(says));
+    }
+}
+
+#[test]
+fn an_address_in_use_is_a_clear_error_with_status_1() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    Command::new(SERVER)
+        .args(["--addr", &addr])
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(
+            predicate::str::contains(format!("binding {addr}"))
+                .and(predicate::str::contains("in use"))
+                .and(predicate::str::contains("--addr 127.0.0.1:0")),
+        );
+}
+
+/// `--trace` shows the accept loop's `accept` and each client's reads and writes, labelled with the client's
+/// address. The test reads the trace after Ctrl-C: by then every thread has ended, and written all its lines.
+#[cfg(unix)]
+#[test]
+fn trace_shows_accept_and_each_clients_reads_and_writes() {
+    let server = ServerProcess::start(SERVER, ["--trace"]);
+    let mut client = connect(server.addr());
+    let me = client.local_addr().unwrap();
+    assert_eq!(read_line(&mut client), "Welcome\n");
+    client.write_all(b"Alice\n").unwrap();
+    assert_eq!(read_line(&mut client), "Hello, Alice!\n");
+    client.shutdown(Shutdown::Write).unwrap();
+    assert!(read_until_closed(&mut client).is_empty());
+    let (exited_ok, stderr) = server.interrupt();
+    assert!(exited_ok, "stderr:\n{stderr}");
+
+    let expected = [
+        "[trace] bind 127.0.0.1:".to_string(),
+        format!("[trace] accept {me}"),
+        format!("[trace {me}] write 8 bytes \"Welcome\\n\""),
+        format!("[trace {me}] read 6 bytes \"Alice\\n\""),
+        format!("[trace {me}] write 14 bytes \"Hello, Alice!\\n\""),
+        format!("[trace {me}] read 0 bytes (peer closed)"),
+        format!("[trace {me}] close"),
+    ];
+    let mut rest = stderr.as_str();
+    for line in &expected {
+        let at = rest.find(line.as_str()).unwrap_or_else(|| {
+            panic!("the trace lacks {line:?} (in this order); it was:\n{stderr}")
+        });
+        rest = &rest[at + line.len()..];
+    }
+}
+
+/// `nc -N` sends its input and then shuts down its sending side; `-C` ends each line with `\r\n`.
+#[test]
+fn serves_nc_including_who() {
+    let Some(nc) = peer(Peer::Nc) else { return };
+    let server = ServerProcess::start(SERVER, ["--max-clients", "4"]);
+    let port = server.addr().port().to_string();
+    Command::new(nc)
+        .args(["-C", "-N", "127.0.0.1", &port])
+        .write_stdin("Alice\nwho\n")
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .success()
+        .stdout("Welcome\nHello, Alice!\nonline: 1, served: 1\n");
+}
+
+/// Python clients, as a learner coming from Python would write them: two at once, and a third over the
+/// bound of 2, who reads the busy line and then end of stream (`b''`).
+#[test]
+fn serves_python3_clients_at_once_up_to_the_bound() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(SERVER, ["--max-clients", "2"]);
+    let script = r#"
+import socket, sys
+port = int(sys.argv[1])
+a = socket.create_connection(("127.0.0.1", port), timeout=5)
+b = socket.create_connection(("127.0.0.1", port), timeout=5)
+fa, fb = a.makefile("rb"), b.makefile("rb")
+print(fa.readline(), fb.readline())
+b.sendall(b"who\n")
+print(fb.readline())
+with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+    f = c.makefile("rb")
+    print(f.readline(), f.read())
+a.sendall(b"Alice\n")
+print(fa.readline())
+"#;
+    let port = server.addr().port().to_string();
+    Command::new(python)
+        .args(["-c", script, &port])
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .success()
+        .stdout(concat!(
+            "b'Welcome\\n' b'Welcome\\n'\n",
+            "b'online: 2, served: 2\\n'\n",
+            "b'busy, try again later\\n' b''\n",
+            "b'Hello, Alice!\\n'\n",
+        ));
+}
+
+/// The lesson's acceptance test: with `--max-clients 256`, 256 clients connected and held open at once are
+/// all welcomed and each answered; the 257th is told `busy, try again later`. Then Ctrl-C: the server
+/// gives the clients its grace period (here 500 ms), closes the 256 connections still open, and exits with
+/// status 0 after its summary.
+#[cfg(unix)]
+#[test]
+fn acceptance_256_clients_at_once_the_257th_is_busy_and_ctrl_c_exits_0() {
+    let server = ServerProcess::start(SERVER, ["--max-clients", "256", "--grace", "500ms"]);
+    let mut clients = Vec::new();
+    for i in 0..256 {
+        let mut client = connect(server.addr());
+        let greeting = read_line(&mut client);
+        assert_eq!(
+            greeting, "Welcome\n",
+            "client {i} should be welcomed, with {i} clients connected"
+        );
+        clients.push(client);
+    }
+    for (i, client) in clients.iter_mut().enumerate() {
+        client
+            .write_all(format!("client-{i}\n").as_bytes())
+            .unwrap();
+    }
+    for (i, client) in clients.iter_mut().enumerate() {
+        assert_eq!(read_line(client), format!("Hello, client-{i}!\n"));
+    }
+
+    let mut extra = connect(server.addr());
+    assert_eq!(
+        String::from_utf8_lossy(&read_until_closed(&mut extra)),
+        BUSY_LINE,
+        "the 257th client should be told busy, then the connection closed"
+    );
+
+    let (exited_ok, stderr) = server.interrupt();
+    assert!(
+        exited_ok,
+        "Ctrl-C should stop the server with status 0; stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("stopped: served 256 client(s), turned 1 away, closed 256 at the stop"),
+        "stderr:\n{stderr}"
+    );
+    for (i, client) in clients.iter_mut().enumerate() {
+        if let Err(problem) = common::read_closed_or_reset(&mut Uninterrupted(client)) {
+            panic!("client {i} should have been closed at the stop, but {problem}");
+        }
+    }
+}
