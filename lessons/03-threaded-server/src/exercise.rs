@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use shared::trace::{Trace, is_timeout};
 use single_server::{SessionEnd, hello, serve_client_with};
+use socket2::{Domain, Socket, Type};
 
 /// How many clients the server serves at once unless told otherwise: 256.
 pub const DEFAULT_MAX_CLIENTS: usize = 256;
@@ -89,6 +90,9 @@ struct StopState {
     requested: AtomicBool,
     /// Where [`Stop::stop`] connects to wake up an `accept` that is waiting for a client.
     wake_addr: SocketAddr,
+    /// The socket for that connection, made in advance: a server that has used every file descriptor it
+    /// may have could not make one when it is asked to stop. Taken by the first [`Stop::stop`].
+    wake_socket: Mutex<Option<Socket>>,
 }
 
 /// How long [`Stop::stop`] tries to connect to its own server.
@@ -105,10 +109,12 @@ impl Stop {
                 IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
             });
         }
+        let wake_socket = Socket::new(Domain::for_address(wake_addr), Type::STREAM, None)?;
         Ok(Stop {
             inner: Arc::new(StopState {
                 requested: AtomicBool::new(false),
                 wake_addr,
+                wake_socket: Mutex::new(Some(wake_socket)),
             }),
         })
     }
@@ -120,8 +126,12 @@ impl Stop {
         // TODO(step 4): set the flag (`self.inner.requested`, an `AtomicBool`: `store` or `swap` with
         //   `Ordering::SeqCst`). That alone is not enough: the accept loop is blocked in `accept`, and
         //   nothing in std interrupts a blocking call from another thread. Wake it the way any client
-        //   would: connect to `self.inner.wake_addr` (`TcpStream::connect_timeout` with `WAKE_TIMEOUT`)
-        //   and drop the connection. If the connect fails, say so on stderr; do not panic.
+        //   would: connect to `self.inner.wake_addr` and drop the connection. Use the socket made in
+        //   advance: `.take()` it out of `self.inner.wake_socket` (lock the mutex; `None` means a stop
+        //   came first), then `socket.connect_timeout(&self.inner.wake_addr.into(), WAKE_TIMEOUT)`.
+        //   (`TcpStream::connect_timeout` would pass the tests too, but needs a new file descriptor,
+        //   which a server that ran out of them does not have.) If the connect fails, say so on stderr;
+        //   do not panic.
         todo!("step 4: ask the server to stop, and wake its accept loop")
     }
 
@@ -133,8 +143,8 @@ impl Stop {
 
 /// The clients being served: what the accept loop and every client's thread share.
 ///
-/// One mutex guards it all: "is there room? then take a place" must be one step, or two clients could
-/// take the last place together. The `Condvar` lets the stopping server sleep until a client leaves.
+/// One mutex guards it all: admitting a client checks for room and takes a place in one step, and `who`
+/// reads two numbers that must agree. The `Condvar` lets the stopping server sleep until a client leaves.
 #[derive(Debug, Default)]
 pub struct Clients {
     roster: Mutex<Roster>,
@@ -161,6 +171,13 @@ impl Clients {
     pub fn served(&self) -> u64 {
         // TODO(step 3): one line, like `online`.
         todo!("step 3: how many clients have been served")
+    }
+
+    /// Both numbers, read under one lock, so that they agree with each other: `(online, served)`.
+    pub fn counts(&self) -> (usize, u64) {
+        // TODO(step 3): lock once and read both (calling `online()` then `served()` locks twice, and a
+        //   client could arrive in between).
+        todo!("step 3: both counts at once")
     }
 
     fn lock(&self) -> MutexGuard<'_, Roster> {
@@ -192,10 +209,11 @@ impl Clients {
     }
 
     /// Shuts down every connection still online, both ways, and says how many there were.
-    fn shut_down_all(&self) -> usize {
+    fn shut_down_all(&self, trace: &Trace) -> usize {
         // TODO(step 4): `shutdown(Shutdown::Both)` on each copy in `online`: the owning thread's `read`
         //   then returns 0 and its session ends (that thread removes the client itself, through its seat).
-        //   Ignore errors: a connection that is already gone needs no shutting down.
+        //   Ignore errors: a connection that is already gone needs no shutting down. Report each one with
+        //   `trace.event(...)` (its `peer_addr()`), so that `--trace` shows who was closed at the stop.
         todo!("step 4: close the connections still online")
     }
 }
@@ -241,8 +259,8 @@ pub fn greet_client(
 
 /// The reply to the line `line`: `online: N, served: M` for `who`, lesson 02's `Hello, X!` for the rest.
 pub fn answer(line: &str, clients: &Clients) -> String {
-    // TODO(step 3): the line `who` gets `online: N, served: M` and a newline, from `clients.online()` and
-    //   `clients.served()`. Every other line keeps lesson 02's reply:
+    // TODO(step 3): the line `who` gets `online: N, served: M` and a newline, from `clients.counts()` (both
+    //   numbers under one lock). Every other line keeps lesson 02's reply:
     hello(line)
 }
 
@@ -293,7 +311,7 @@ pub fn serve_with(
     //   After the loop, in this order:
     //   - `drop(listener)`: new clients are refused instead of waiting in a backlog nobody reads;
     //   - `clients.wait_until_empty(config.grace)`; if some are still there, `summary.closed_at_stop` is
-    //     what `clients.shut_down_all()` returns;
+    //     what `clients.shut_down_all(trace)` returns;
     //   - `join` every thread left in the `Vec` (`Err` means it panicked: count it in `summary.panicked`);
     //   - `summary.served = clients.served()` and return `Ok(summary)`.
     todo!("step 1: a thread per client")

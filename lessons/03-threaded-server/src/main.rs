@@ -68,6 +68,10 @@ fn main() -> ExitCode {
                 "stopped: served {} client(s), turned {} away, closed {} at the stop",
                 summary.served, summary.turned_away, summary.closed_at_stop
             );
+            if summary.panicked > 0 {
+                // Each panic ended one session; its message is above. A bug to fix all the same.
+                eprintln!("{} client session(s) panicked", summary.panicked);
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use shared::trace::{Trace, is_timeout};
 use single_server::{SessionEnd, hello, serve_client_with};
+use socket2::{Domain, Socket, Type};
 
 // ANCHOR: config
 /// How many clients the server serves at once unless told otherwise: 256.
@@ -98,6 +99,10 @@ struct StopState {
     requested: AtomicBool,
     /// Where [`Stop::stop`] connects to wake up an `accept` that is waiting for a client.
     wake_addr: SocketAddr,
+    /// The socket for that connection, made in advance: a server that has used every file descriptor it
+    /// may have could not make one at the moment it is asked to stop. (std makes a socket and connects it
+    /// in one call; socket2 can make it now and connect it later.) Taken by the first [`Stop::stop`].
+    wake_socket: Mutex<Option<Socket>>,
 }
 
 /// How long [`Stop::stop`] tries to connect to its own server. On loopback a connection takes microseconds;
@@ -116,10 +121,12 @@ impl Stop {
                 IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
             });
         }
+        let wake_socket = Socket::new(Domain::for_address(wake_addr), Type::STREAM, None)?;
         Ok(Stop {
             inner: Arc::new(StopState {
                 requested: AtomicBool::new(false),
                 wake_addr,
+                wake_socket: Mutex::new(Some(wake_socket)),
             }),
         })
     }
@@ -137,7 +144,14 @@ impl Stop {
         // call from another thread. A connection wakes it: `accept` returns, the loop sees the flag and
         // drops that connection unanswered. If this connect fails, the flag is still set and the loop
         // stops at the next client that arrives.
-        if let Err(err) = TcpStream::connect_timeout(&self.inner.wake_addr, WAKE_TIMEOUT) {
+        let socket = self
+            .inner
+            .wake_socket
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(socket) = socket else { return };
+        if let Err(err) = socket.connect_timeout(&self.inner.wake_addr.into(), WAKE_TIMEOUT) {
             eprintln!(
                 "stop: could not wake the accept loop ({err}); it stops at the next connection"
             );
@@ -156,9 +170,11 @@ impl Stop {
 // ANCHOR: roster
 /// The clients being served: what the accept loop and every client's thread share.
 ///
-/// One mutex guards it all, because the decisions read several numbers at once: "is there room? then take
-/// a place" must be one step, or two clients could take the last place together. A `Condvar` lets the
-/// stopping server sleep until the last client has left, instead of checking again and again.
+/// One mutex guards it all. Admitting a client reads and changes several things at once (is there room?
+/// count it served, put it on the list), and `who` reads two numbers that must agree: with two separate
+/// atomic counters, `who` could see a client counted as served but not yet online. The stop needs the list
+/// of connections anyway, and a list needs a lock. A `Condvar` lets the stopping server sleep until the last
+/// client has left, instead of checking again and again.
 #[derive(Debug, Default)]
 pub struct Clients {
     roster: Mutex<Roster>,
@@ -184,6 +200,12 @@ impl Clients {
     /// How many clients have been admitted since the server started.
     pub fn served(&self) -> u64 {
         self.lock().served
+    }
+
+    /// Both numbers, read under one lock, so that they agree with each other: `(online, served)`.
+    pub fn counts(&self) -> (usize, u64) {
+        let roster = self.lock();
+        (roster.online.len(), roster.served)
     }
 
     // ANCHOR: lock
@@ -233,9 +255,12 @@ impl Clients {
 
     // ANCHOR: shut_down_all
     /// Shuts down every connection still online, both ways, and says how many there were.
-    fn shut_down_all(&self) -> usize {
+    fn shut_down_all(&self, trace: &Trace) -> usize {
         let roster = self.lock();
         for stream in roster.online.values() {
+            if let Ok(peer) = stream.peer_addr() {
+                trace.event(format_args!("{peer}: still connected, shutdown(Both)"));
+            }
             // Its thread's blocked `read` now returns 0 (end of stream) and its `write` fails: the session
             // ends. The thread itself removes the client from the roster on its way out.
             let _ = stream.shutdown(Shutdown::Both);
@@ -291,11 +316,8 @@ pub fn greet_client(
 /// The reply to the line `line`: `online: N, served: M` for `who`, lesson 02's `Hello, X!` for the rest.
 pub fn answer(line: &str, clients: &Clients) -> String {
     if line == "who" {
-        format!(
-            "online: {}, served: {}\n",
-            clients.online(),
-            clients.served()
-        )
+        let (online, served) = clients.counts();
+        format!("online: {online}, served: {served}\n")
     } else {
         hello(line)
     }
@@ -340,9 +362,10 @@ pub fn serve_with(
     // ANCHOR: accept_loop
     loop {
         // ANCHOR: accept
-        let accepted = listener.accept();
+        let accepted = accept_client(&listener, &mut spare_fd);
         // Checked after every `accept`, whatever it returned: the connection that woke us may be the stop's.
         if stop.is_requested() {
+            trace.event("stop requested: the accept loop ends");
             break;
         }
         // ANCHOR_END: accept
@@ -351,26 +374,12 @@ pub fn serve_with(
                 failed_accepts = 0;
                 accepted
             }
-            // ANCHOR: out_of_fds
+            // No descriptor, not even the spare: pause (a client leaving frees some), do not spin.
             Err(err) if is_out_of_fds(&err) => {
-                // Every client holds file descriptors; with enough of them, `accept` has none left for
-                // the next one, which stays in the backlog, unanswered. A spare descriptor, kept for this
-                // moment, makes room to accept that client and tell it to come back later.
-                eprintln!("accept failed: {err} (turning the next client away)");
-                drop(spare_fd.take());
-                match listener.accept() {
-                    Ok((stream, _)) if !stop.is_requested() => {
-                        turn_away(stream, trace);
-                        summary.turned_away += 1;
-                    }
-                    Ok(_) => break,
-                    // Still none: pause, so the loop does not spin while every descriptor is taken.
-                    Err(_) => thread::sleep(ACCEPT_RETRY_PAUSE),
-                }
-                spare_fd = reserve_fd();
+                eprintln!("accept failed: {err} (waiting for a client to leave)");
+                thread::sleep(ACCEPT_RETRY_PAUSE);
                 continue;
             }
-            // ANCHOR_END: out_of_fds
             Err(err) => {
                 failed_accepts += 1;
                 if failed_accepts == ACCEPT_ATTEMPTS {
@@ -384,6 +393,16 @@ pub fn serve_with(
         trace.event(format_args!("accept {peer}"));
         join_finished(&mut threads, &mut summary);
 
+        // ANCHOR: no_spare
+        if spare_fd.is_none() {
+            // `accept_client` could not take its spare descriptor back: this client has the last one.
+            eprintln!("client {peer}: no file descriptor left, turned away");
+            turn_away(stream, &trace.labelled(peer));
+            summary.turned_away += 1;
+            continue;
+        }
+        // ANCHOR_END: no_spare
+
         // ANCHOR: bound
         let seat = match clients.admit(&stream, config.max_clients) {
             Admission::Admitted(seat) => seat,
@@ -392,13 +411,13 @@ pub fn serve_with(
                     "{peer}: {} clients online already, turned away",
                     config.max_clients
                 ));
-                turn_away(stream, trace);
+                turn_away(stream, &trace.labelled(peer));
                 summary.turned_away += 1;
                 continue;
             }
             Admission::Failed(err) => {
                 eprintln!("client {peer}: {err} (turned away)");
-                turn_away(stream, trace);
+                turn_away(stream, &trace.labelled(peer));
                 summary.turned_away += 1;
                 continue;
             }
@@ -449,7 +468,7 @@ pub fn serve_with(
         );
     }
     if !clients.wait_until_empty(config.grace) {
-        summary.closed_at_stop = clients.shut_down_all();
+        summary.closed_at_stop = clients.shut_down_all(trace);
         eprintln!(
             "stopping: closed {} client(s) still connected after {:?}",
             summary.closed_at_stop, config.grace
@@ -509,6 +528,38 @@ fn turn_away(stream: TcpStream, trace: &Trace) {
     trace.event(format_args!("sent the busy line, close"));
 }
 // ANCHOR_END: turn_away
+
+// ANCHOR: out_of_fds
+/// `listener.accept()`, with a way out when the process has no file descriptor left for a new connection.
+///
+/// Every client holds descriptors (its socket, and the copy kept for the stop). When the process has used
+/// all it may (`ulimit -n`), `accept` fails with `EMFILE` (on Linux at once, even before a client is
+/// there), and the next client waits in the backlog, unanswered, until one leaves. The spare descriptor,
+/// kept for this moment, is closed to make room: `accept` then takes the next client, and the spare is
+/// taken back if there is room. If there is not, `spare` stays empty, and the caller turns that client
+/// away: it hears `busy` at once instead of waiting in silence.
+fn accept_client(
+    listener: &TcpListener,
+    spare: &mut Option<File>,
+) -> io::Result<(TcpStream, SocketAddr)> {
+    if spare.is_none() {
+        // A client has left since we last ran out, perhaps: take a spare again.
+        *spare = reserve_fd();
+    }
+    match listener.accept() {
+        Err(err) if is_out_of_fds(&err) && spare.is_some() => {
+            eprintln!(
+                "accept failed: {err} (closing the spare descriptor to accept the next client)"
+            );
+            drop(spare.take());
+            let accepted = listener.accept();
+            *spare = reserve_fd();
+            accepted
+        }
+        other => other,
+    }
+}
+// ANCHOR_END: out_of_fds
 
 // ANCHOR: reserve_fd
 /// Opens a file that does nothing, to hold one file descriptor in reserve for [`serve_with`]'s

@@ -8,31 +8,16 @@
 mod common;
 
 use std::io::Write;
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener};
 
 use assert_cmd::Command;
-use common::Uninterrupted;
 use predicates::prelude::*;
 use shared::testing::{
-    PROCESS_TIMEOUT, Peer, ServerProcess, connect, peer, read_line as read_line_once,
-    read_until_closed as read_until_closed_once,
+    PROCESS_TIMEOUT, Peer, ServerProcess, connect, peer, read_line, read_until_closed,
 };
 use threaded_server::BUSY_LINE;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_threaded-server");
-
-/// `shared::testing::read_line`, tried again when a signal interrupts it: in this file, `assert_cmd`'s
-/// timeouts make every child process's exit a signal to the test program (see `common::Uninterrupted`).
-#[track_caller]
-fn read_line(client: &mut TcpStream) -> String {
-    read_line_once(&mut Uninterrupted(client))
-}
-
-/// `shared::testing::read_until_closed`, tried again when a signal interrupts it.
-#[track_caller]
-fn read_until_closed(client: &mut TcpStream) -> Vec<u8> {
-    read_until_closed_once(&mut Uninterrupted(client))
-}
 
 #[test]
 fn help_describes_every_option() {
@@ -225,7 +210,7 @@ fn acceptance_256_clients_at_once_the_257th_is_busy_and_ctrl_c_exits_0() {
         "stderr:\n{stderr}"
     );
     for (i, client) in clients.iter_mut().enumerate() {
-        if let Err(problem) = common::read_closed_or_reset(&mut Uninterrupted(client)) {
+        if let Err(problem) = common::read_closed_or_reset(client) {
             panic!("client {i} should have been closed at the stop, but {problem}");
         }
     }

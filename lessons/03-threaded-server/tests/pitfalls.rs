@@ -184,7 +184,7 @@ fn running_out_of_file_descriptors_turns_clients_away_until_some_leave() {
             "--max-clients",
             "256",
             "--grace",
-            "2s",
+            "300ms",
         ],
     );
     let mut welcomed = Vec::new();
@@ -228,11 +228,31 @@ fn running_out_of_file_descriptors_turns_clients_away_until_some_leave() {
     again.write_all(b"Again\n").unwrap();
     assert_eq!(read_line(&mut again), "Hello, Again!\n");
 
-    drop((welcomed, again));
+    welcomed.push(again);
+
+    // Fill the server up again, and stop it while it has no descriptor left: the stop's wake-up
+    // connection uses a socket made in advance, so Ctrl-C works even now.
+    loop {
+        let mut client = connect(server.addr());
+        match read_line(&mut client).as_str() {
+            "Welcome\n" => welcomed.push(client),
+            BUSY_LINE => break,
+            other => panic!("expected `Welcome` or the busy line, got {other:?}"),
+        }
+        assert!(
+            welcomed.len() < 40,
+            "with 40 file descriptors, every client was welcomed"
+        );
+    }
     let (exited_ok, stderr) = server.interrupt();
     assert!(
         exited_ok,
-        "Ctrl-C should stop the server; stderr:\n{stderr}"
+        "Ctrl-C should stop the server, even with no file descriptor left; stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("closed {} at the stop", welcomed.len())),
+        "the {} clients still connected should be closed at the stop; stderr:\n{stderr}",
+        welcomed.len()
     );
     assert!(
         stderr.contains("Too many open files"),

@@ -73,6 +73,9 @@ pub fn try_read_line(stream: &mut impl io::Read) -> Result<String, String> {
         match stream.read(&mut byte) {
             Ok(0) => return Err(format!("the connection was closed after {:?}", so_far())),
             Ok(_) => line.push(byte[0]),
+            // A signal arrived during the read (a child process of the test exiting, for one): nothing
+            // was read, try again.
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) if crate::trace::is_timeout(&err) => {
                 return Err(format!(
                     "nothing more came within {IO_TIMEOUT:?} after {:?}",
@@ -106,6 +109,7 @@ pub fn try_read_until_closed(stream: &mut impl io::Read) -> Result<Vec<u8>, (Vec
         match stream.read(&mut buf) {
             Ok(0) => return Ok(received),
             Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err((received, err)),
         }
     }

@@ -324,22 +324,3 @@ pub fn read_closed_or_reset(client: &mut impl Read) -> Result<(), String> {
         )),
     }
 }
-
-/// A reader whose reads are tried again when a signal interrupts them (`ErrorKind::Interrupted`).
-///
-/// For `tests/cli.rs`: `assert_cmd`'s timeouts install a handler for SIGCHLD (the `wait-timeout` crate), and
-/// on Linux a socket read that has a timeout is not restarted after a signal handler ran: when another
-/// test's child process exits, a read that was waiting fails with `Interrupted`. std's `read_exact` and
-/// `BufRead` methods try again; a bare `read` (as in `shared::testing::read_line`) does not.
-pub struct Uninterrupted<R>(pub R);
-
-impl<R: Read> Read for Uninterrupted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            match self.0.read(buf) {
-                Err(err) if err.kind() == ErrorKind::Interrupted => continue,
-                other => return other,
-            }
-        }
-    }
-}
