@@ -10,7 +10,8 @@
 //!   folder name), listed in `SUMMARY.md`, in lesson order;
 //! - every chapter listed in `SUMMARY.md` exists, and every Markdown file in `book/src` is listed;
 //! - every image and relative link in a chapter points at an existing file inside `book/src` (only that
-//!   folder is published with the book), and a link to `chapter.md#heading` at an existing heading.
+//!   folder is published with the book), and a link to `chapter.md#heading` at an existing heading;
+//! - every test a chapter's "Pitfalls" section names, as `` (`test_name`) ``, is a test of that lesson.
 //!
 //! Standard library only; the whole file runs in milliseconds.
 
@@ -395,6 +396,61 @@ fn every_lesson_has_a_chapter_listed_in_order() {
         previous = Some((entry.line, lesson));
     }
     report("a lesson is missing from the book", problems);
+}
+
+/// The names written as `` `snake_case_name` `` in the "## Pitfalls" section of `chapter`.
+fn pitfall_test_names(chapter: &str) -> Vec<(usize, String)> {
+    let mut names = Vec::new();
+    let mut in_pitfalls = false;
+    for (index, line) in chapter.lines().enumerate() {
+        if line.starts_with("## ") {
+            in_pitfalls = line.trim() == "## Pitfalls";
+            continue;
+        }
+        if !in_pitfalls {
+            continue;
+        }
+        for (i, part) in line.split('`').enumerate() {
+            // Odd parts are inside backticks; a test name is lower case with at least two underscores.
+            let is_name = i % 2 == 1
+                && part.matches('_').count() >= 2
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if is_name {
+                names.push((index + 1, part.to_string()));
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_pitfalls_sections_name_real_tests() {
+    let mut problems = Vec::new();
+    for lesson in lesson_folders() {
+        let chapter = book_src().join(format!("{lesson}.md"));
+        let Ok(text) = fs::read_to_string(&chapter) else {
+            continue; // reported by every_lesson_has_a_chapter_listed_in_order
+        };
+        let tests_dir = root().join("lessons").join(&lesson).join("tests");
+        let mut tests = String::new();
+        for entry in fs::read_dir(&tests_dir).into_iter().flatten().flatten() {
+            if entry.path().extension() == Some(OsStr::new("rs")) {
+                tests.push_str(&read(&entry.path()));
+            }
+        }
+        for (line, name) in pitfall_test_names(&text) {
+            if !tests.contains(&format!("fn {name}(")) {
+                problems.push(format!(
+                    "{}:{line}: the test `{name}` does not exist in {}",
+                    shown(&chapter),
+                    shown(&tests_dir)
+                ));
+            }
+        }
+    }
+    report("a chapter names a test that does not exist", problems);
 }
 
 // ---------------------------------------------------------------------------------------------------------
