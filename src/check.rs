@@ -217,8 +217,9 @@ fn explain(
             .unwrap_or_else(|| "the test failed without a message".to_string()),
         StepResult::Unfinished if finished.timed_out() => format!(
             "the step was still running after {} s, so it was stopped. A step finishes in well under a \
-             second: look for a loop that never ends (does it stop when `read` returns Ok(0)?) or a call \
-             that waits with no timeout.",
+             second: look for a loop that never ends (does it stop when `read` returns Ok(0)?), a call \
+             that waits with no timeout, or a thread that waits for a lock it holds already (std's \
+             `Mutex` cannot be locked twice by one thread: a second `lock()` waits for ever).",
             limit.as_secs()
         ),
         StepResult::Unfinished => {

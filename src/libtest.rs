@@ -106,8 +106,9 @@ fn result_line(line: &str) -> Option<(&str, Outcome)> {
 }
 
 /// The longest line of a message shown in full. An `assert_eq!` on two large buffers prints each on one
-/// line, tens of kilobytes long; its start says enough.
-const MAX_LINE_CHARS: usize = 300;
+/// line, tens of kilobytes long; its start says enough. A step's own message can be long too, with the fix
+/// at its end: 1000 characters keep every message the steps write whole.
+const MAX_LINE_CHARS: usize = 1000;
 
 /// The part of a failed test's output worth showing a learner: the panic message without the thread
 /// name and the backtrace advice, at most `max_lines` lines of at most [`MAX_LINE_CHARS`] characters.

@@ -38,8 +38,8 @@ fn assert_turned_away(server: &ServerThread, who: &str, why: &str) {
             "{who} ({why}) should be told {BUSY_LINE:?}, but was welcomed: before spawning a client's \
              thread, take a place with `clients.admit(&stream, config.max_clients)`, and `turn_away` the \
              client when that says `Admission::Full`. The place is held as long as its `Seat` lives: move the \
-             seat into the client's thread (`let _seat = seat;`), so that it drops when the thread ends\n  \
-             server side: {}",
+             seat into the client's thread (`let _seat = seat;`), so that it drops when the thread ends; and \
+             room means `online.len() < max`\n  server side: {}",
             server.state()
         );
     }
@@ -322,7 +322,9 @@ fn why_serve_goes_on(server: &ServerThread) -> String {
     let Ok(mut probe) = TcpStream::connect_timeout(&server.addr(), IO_TIMEOUT) else {
         return "its listener is closed, so it has left the accept loop; it is waiting for Ivan. Once \
                 `wait_until_empty(config.grace)` returns `false`, shut the connections still online down \
-                (`shut_down_all`): their threads' reads return 0 and they end, and then `join` returns"
+                (`shut_down_all`: `shutdown(Shutdown::Both)` on each copy; dropping a copy does not close \
+                the connection, the thread still has its own descriptor): their threads' reads return 0 \
+                and they end, and then `join` returns"
             .into();
     };
     let _ = probe.set_read_timeout(Some(Duration::from_millis(500)));
