@@ -1,0 +1,117 @@
+//! `udp-client`: sends each message as one datagram and prints the reply, sending again when none comes.
+//!
+//! ```text
+//! udp-client 127.0.0.1:7878 Alice Bob          # prints Hello, Alice! and Hello, Bob!
+//! udp-client localhost:7878 Alice --trace      # every send, reply and retry on stderr
+//! udp-client 127.0.0.1:7878 Alice --tries 5 --timeout 200ms
+//! ```
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use shared::cli::{TraceArg, parse_duration};
+use udp_pair::{ClientConfig, client_socket, is_refused, request};
+
+/// Send each message as one UDP datagram to a server of lesson 04 and print each reply. A message with no
+/// reply is sent again, up to --tries times. The exit status is 0 when every message was answered.
+#[derive(Parser, Debug)]
+#[command(name = "udp-client", version)]
+struct Cli {
+    /// The server, as HOST:PORT (e.g. 127.0.0.1:7878 or localhost:7878).
+    #[arg(value_name = "HOST:PORT")]
+    server: String,
+
+    /// The messages, one datagram each, in order.
+    #[arg(value_name = "MESSAGE", required = true)]
+    messages: Vec<String>,
+
+    /// How long to wait for each reply before sending again (e.g. 200ms, 1s).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    timeout: Duration,
+
+    /// How many times a message is sent at most, the first time included (1 to 100).
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    tries: u32,
+
+    #[command(flatten)]
+    trace: TraceArg,
+}
+
+/// A message is at most this long: it must fit in one datagram the lesson's server accepts (1024 bytes,
+/// with room for the tag).
+const MAX_MESSAGE: usize = 1000;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("udp-client: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Sends every message; returns whether each one was answered.
+fn run(cli: &Cli) -> Result<bool> {
+    let trace = cli.trace.tracer();
+    if let Some(long) = cli
+        .messages
+        .iter()
+        .find(|message| message.len() > MAX_MESSAGE)
+    {
+        bail!(
+            "a message of {} bytes is too long: the limit is {MAX_MESSAGE} bytes, one datagram",
+            long.len()
+        );
+    }
+    let server = resolve(&cli.server)?;
+    let socket =
+        client_socket(server).with_context(|| format!("making a UDP socket for {server}"))?;
+    if let Ok(local) = socket.local_addr() {
+        trace.event(format_args!(
+            "bind {local}, connect {server} (UDP: nothing is sent)"
+        ));
+    }
+    let config = ClientConfig {
+        timeout: cli.timeout,
+        tries: cli.tries,
+    };
+    // ANCHOR: requests
+    let mut all_answered = true;
+    for (id, message) in (1..).zip(&cli.messages) {
+        match request(&socket, id, message, &config, &trace) {
+            Ok(Some(reply)) => println!("{reply}"),
+            Ok(None) => {
+                all_answered = false;
+                eprintln!(
+                    "udp-client: {message:?}: no reply after {} tries ({:?} each)",
+                    config.tries, config.timeout
+                );
+            }
+            Err(err) if is_refused(&err) => bail!(
+                "{message:?}: {err} - nothing listens on UDP {server}: is the lesson 04 server running?"
+            ),
+            Err(err) => {
+                return Err(err).with_context(|| format!("sending {message:?} to {server}"));
+            }
+        }
+    }
+    // ANCHOR_END: requests
+    Ok(all_answered)
+}
+
+/// The first address `server` (HOST:PORT) resolves to.
+fn resolve(server: &str) -> Result<SocketAddr> {
+    let mut addrs = server.to_socket_addrs().with_context(|| {
+        format!("`{server}` is not an address: write HOST:PORT, e.g. 127.0.0.1:7878")
+    })?;
+    addrs
+        .next()
+        .with_context(|| format!("`{server}` resolves to no address"))
+}
