@@ -37,8 +37,8 @@ pub struct ListenArgs {
 /// `--trace`: print every socket event on stderr.
 #[derive(Args, Debug, Clone, Copy)]
 pub struct TraceArg {
-    /// Print each socket call and what it did (connect or accept, read N bytes, write N bytes, shutdown,
-    /// close) on stderr, one line each.
+    /// Print each socket call and what it did (connect or accept, read or receive N bytes, write or send N
+    /// bytes, shutdown, close) on stderr, one line each.
     #[arg(long)]
     pub trace: bool,
 }

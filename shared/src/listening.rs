@@ -27,7 +27,7 @@ pub fn announce_listening(addr: SocketAddr) -> io::Result<()> {
 pub fn bind_error_message(addr: SocketAddr, err: &io::Error) -> String {
     let advice = match err.kind() {
         io::ErrorKind::AddrInUse => {
-            "another program listens there: is an earlier server still running (`ss -ltnp` shows who)? \
+            "another program listens there: is an earlier server still running (`ss -ltnp` shows who listens on TCP, `ss -lunp` on UDP)? \
              Stop it, or pick another port with --addr 127.0.0.1:0"
         }
         io::ErrorKind::PermissionDenied => {

@@ -195,3 +195,12 @@ fn an_address_with_its_port_in_one_argument_gets_advice() {
             "basic-client 127.0.0.1 {port}"
         )));
 }
+
+/// The chapter shows this program's `--help`: it must be the real one.
+#[test]
+fn the_help_shown_in_the_book_is_current() {
+    shared::testing::assert_help_quoted_in_book(
+        env!("CARGO_BIN_EXE_basic-client"),
+        "cargo run -q -p basic-client -- --help",
+    );
+}

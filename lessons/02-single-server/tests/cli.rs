@@ -210,3 +210,12 @@ fn a_client_error_is_reported_on_stderr_and_the_server_goes_on() {
         "the reset should be reported on stderr, with the client's address; stderr:\n{stderr}"
     );
 }
+
+/// The chapter shows this program's `--help`: it must be the real one.
+#[test]
+fn the_help_shown_in_the_book_is_current() {
+    shared::testing::assert_help_quoted_in_book(
+        env!("CARGO_BIN_EXE_single-server"),
+        "cargo run -q -p single-server -- --help",
+    );
+}

@@ -215,3 +215,12 @@ fn acceptance_256_clients_at_once_the_257th_is_busy_and_ctrl_c_exits_0() {
         }
     }
 }
+
+/// The chapter shows this program's `--help`: it must be the real one.
+#[test]
+fn the_help_shown_in_the_book_is_current() {
+    shared::testing::assert_help_quoted_in_book(
+        env!("CARGO_BIN_EXE_threaded-server"),
+        "cargo run -q -p threaded-server -- --help",
+    );
+}

@@ -5,13 +5,16 @@
 //! - a spawned server never outlives its test: [`ServerProcess`] kills it on drop;
 //! - real peers (`nc`, `python3`, `socat`, `curl`) are found or the test says it is skipped: [`peer`];
 //! - reads split where the test wants them: [`SmallReads`];
-//! - a connection can be aborted with a reset: [`reset`].
+//! - a connection can be aborted with a reset: [`reset`];
+//! - the `--help` a chapter shows is the program's: [`assert_help_quoted_in_book`].
 
+mod book;
 mod buffers;
 mod peers;
 mod process;
 mod reads;
 
+pub use book::assert_help_quoted_in_book;
 pub use buffers::small_buffer_pair;
 
 pub use peers::{Peer, peer};
