@@ -78,11 +78,14 @@ pub fn serve(socket: &UdpSocket, config: &ServerConfig, trace: &Trace) -> io::Re
         // ANCHOR_END: drop_every
         // ANCHOR: too_long
         let reply = if len > config.max_datagram {
-            format!(
+            // The start of the datagram arrived: its tag, if any, goes into the error reply, so that the
+            // client knows which request it answers.
+            let (tag, _) = split_tag(&buf[..config.max_datagram]);
+            let error = format!(
                 "error: datagram too long (max {} bytes)\n",
                 config.max_datagram
-            )
-            .into_bytes()
+            );
+            [tag, error.as_bytes()].concat()
         } else {
             answer(&buf[..len])
         };
@@ -213,7 +216,7 @@ pub fn request(
         let deadline = Instant::now() + config.timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            // A zero timeout means "wait for ever" to std: time is up before that.
+            // std refuses a zero timeout (`None` is "wait for ever"): time is up before that.
             if left.is_zero() {
                 break;
             }

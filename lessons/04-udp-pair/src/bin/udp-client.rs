@@ -16,12 +16,13 @@ use shared::cli::{TraceArg, parse_duration};
 use udp_pair::{ClientConfig, client_socket, is_refused, request};
 
 /// Send each message as one UDP datagram to a server of lesson 04 and print each reply. A message with no
-/// reply is sent again, up to --tries times. The exit status is 0 when every message was answered.
+/// reply is sent again, up to --tries times. The exit status is 0 when every message was answered, and
+/// not with an error.
 #[derive(Parser, Debug)]
 #[command(name = "udp-client", version)]
 struct Cli {
     /// The server, as HOST:PORT (e.g. 127.0.0.1:7878 or localhost:7878).
-    #[arg(value_name = "HOST:PORT")]
+    #[arg(value_name = "HOST:PORT", value_parser = parse_server)]
     server: String,
 
     /// The messages, one datagram each, in order.
@@ -86,6 +87,11 @@ fn run(cli: &Cli) -> Result<bool> {
     let mut all_answered = true;
     for (id, message) in (1..).zip(&cli.messages) {
         match request(&socket, id, message, &config, &trace) {
+            // The server answered, but with an error (too long, not UTF-8): the message was not served.
+            Ok(Some(reply)) if reply.starts_with("error: ") => {
+                all_answered = false;
+                eprintln!("udp-client: {message:?}: the server says {reply:?}");
+            }
             Ok(Some(reply)) => println!("{reply}"),
             Ok(None) => {
                 all_answered = false;
@@ -106,11 +112,29 @@ fn run(cli: &Cli) -> Result<bool> {
     Ok(all_answered)
 }
 
+/// Checks that `text` is written HOST:PORT, so that a typo is a usage error (exit status 2). Whether the
+/// host exists is only known once it is resolved, when the client runs.
+fn parse_server(text: &str) -> Result<String, String> {
+    let how = "write HOST:PORT, e.g. 127.0.0.1:7878, localhost:7878 or [::1]:7878";
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(format!("`{text}` has no port: {how}"));
+    };
+    if host.is_empty() || (host.contains(':') && !(host.starts_with('[') && host.ends_with(']'))) {
+        return Err(format!("`{text}` is not HOST:PORT: {how}"));
+    }
+    match port.parse::<u16>() {
+        Ok(1..) => Ok(text.to_string()),
+        _ => Err(format!(
+            "`{port}` is not a port to send to (1 to 65535): {how}"
+        )),
+    }
+}
+
 /// The first address `server` (HOST:PORT) resolves to.
 fn resolve(server: &str) -> Result<SocketAddr> {
-    let mut addrs = server.to_socket_addrs().with_context(|| {
-        format!("`{server}` is not an address: write HOST:PORT, e.g. 127.0.0.1:7878")
-    })?;
+    let mut addrs = server
+        .to_socket_addrs()
+        .with_context(|| format!("looking up the host in `{server}`"))?;
     addrs
         .next()
         .with_context(|| format!("`{server}` resolves to no address"))

@@ -32,7 +32,7 @@ struct Cli {
     max_datagram: u32,
 
     /// Ignore every Nth datagram (the Nth, the 2Nth, ...), as a lossy network would, to see a client retry.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     drop_every: Option<u64>,
 
     #[command(flatten)]
