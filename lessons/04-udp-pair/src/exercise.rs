@@ -1,7 +1,8 @@
 //! Lesson 04, your version. Replace each `todo!()` and run `cargo run -- check 4` after every step.
 //! Stuck? `cargo run -- hint 4`. Lost? `cargo run -- reset 4` puts this file back as it was.
 //!
-//! The server is [`serve`] and [`answer`] (steps 1 and 2, then one line in step 3); the client is
+//! The server is [`serve`] and [`answer`] (steps 1 and 2, then a few lines with the given
+//! `dropped_on_purpose` in step 3); the client is
 //! [`request`] and [`client_socket`] (steps 3 and 4). The configs, [`tag`], [`is_refused`] and two small
 //! helpers are given.
 // Until you write the bodies, parameters and helpers are unused; this keeps the compiler quiet about it.
@@ -60,8 +61,8 @@ pub fn serve(socket: &UdpSocket, config: &ServerConfig, trace: &Trace) -> io::Re
     //   datagram that fills it all is too long, and gets `error: datagram too long (max N bytes)\n`
     //   (N is `config.max_datagram`) instead of `answer`'s reply, with the datagram's tag first: the start
     //   of the datagram did arrive, and `split_tag` finds the tag in it.
-    // TODO(step 3): count the datagrams that arrive; right after each one,
-    //   `if dropped_on_purpose(config, received, from, trace) { continue; }` (given below).
+    // TODO(step 3): count the datagrams that arrive: add 1 to the count first (the first datagram is
+    //   number 1), then `if dropped_on_purpose(config, received, from, trace) { continue; }` (given below).
     todo!("step 1: answer each datagram, sent back where it came from")
 }
 

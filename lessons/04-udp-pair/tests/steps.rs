@@ -26,7 +26,15 @@ use shared::testing::IO_TIMEOUT;
 use udp_pair::{ClientConfig, ServerConfig, answer, client_socket, is_refused, split_tag};
 
 /// A reply as text, for comparisons whose failures read well. Every expected reply is ASCII.
+#[track_caller]
 fn text(bytes: &[u8]) -> String {
+    let zeros = bytes.iter().filter(|byte| **byte == 0).count();
+    assert!(
+        zeros == 0,
+        "the reply has {} bytes, {zeros} of them zero bytes: it looks like a whole buffer was used. Use only \
+         the bytes that `recv_from` wrote, `&buf[..len]`",
+        bytes.len()
+    );
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -379,7 +387,13 @@ fn step_3_wait_with_a_timeout_and_send_again() {
     });
     let client = client();
     assert_eq!(
-        text(&server.ask(&client, b"one", "a client sending its first datagram")),
+        text(&server.ask_with_hint(
+            &client,
+            b"one",
+            "a client sending its first datagram",
+            "With drop_every: Some(2), datagram 1 is answered and datagram 2 dropped: add 1 to the \
+             count first (the first datagram is number 1), then ask `dropped_on_purpose`",
+        )),
         "Hello, one!\n",
         "with drop_every: Some(2), the first datagram is answered"
     );
@@ -414,8 +428,8 @@ fn drain(peer: &UdpSocket) -> Vec<Vec<u8>> {
 /// request's tag (a late reply to an earlier request, a duplicate) is ignored, and the wait goes on until
 /// this try's deadline: it does not start a new try, nor a new full timeout. A peer answers `#2 Bob` with
 /// `#1 Hello, old!\n`, `#21 Hello, older!\n` and then `#2 Hello, Bob!\n`: `request(2, "Bob")` returns
-/// `Hello, Bob!`, having sent once. A peer that answers `#1 Alice` twice: `request(1, ...)` then `request(2, "Bob")` on the same
-/// socket returns `Hello, Bob!`. A peer sending stale replies every 10 ms cannot keep `request` waiting
+/// `Hello, Bob!`, having sent once. A peer that answers `#1 Alice` twice: `request(1, ...)` then
+/// `request(2, "Bob")` on the same socket returns `Hello, Bob!`. A peer sending stale replies every 10 ms cannot keep `request` waiting
 /// beyond `tries` x `timeout`. Then `client_socket(server)` binds a socket to port 0 of the server's
 /// family and connects it; to a port where nothing listens, `request` on it returns an error that
 /// `is_refused` recognises, at once instead of after the timeouts: only a timeout means "send again".
@@ -441,7 +455,9 @@ fn step_4_match_replies_and_hear_refusals() {
         ),
         other => panic!(
             "the peer answered `#2 Bob` with late replies to requests #1 and #21, then `#2 Hello, Bob!\\n`: \
-             request(2, \"Bob\") should return Ok(Some(\"Hello, Bob!\")), but it {}",
+             request(2, \"Bob\") should return Ok(Some(\"Hello, Bob!\")), but it {}. A datagram without this request's tag must not end \
+             the try: loop on `recv` until the try's deadline, and return the first datagram that starts \
+             with `#2 `",
             describe(other)
         ),
     }
@@ -501,9 +517,15 @@ fn step_4_match_replies_and_hear_refusals() {
     let socket = match client_socket(peer.addr()) {
         Ok(socket) => with_timeouts(socket),
         Err(err) => panic!(
-            "client_socket({}) failed: {:?}: {err}",
+            "client_socket({}) failed: {:?}: {err}{}",
             peer.addr(),
-            err.kind()
+            err.kind(),
+            if err.kind() == std::io::ErrorKind::AddrInUse {
+                ". Bind port 0 of any address (`0.0.0.0:0`, or `[::]:0` for an IPv6 server), not the \
+                 server's address: the server has it"
+            } else {
+                ""
+            }
         ),
     };
     check_connected(&socket, peer.addr());
@@ -514,6 +536,22 @@ fn step_4_match_replies_and_hear_refusals() {
         peer.addr(),
         describe(&outcome)
     );
+
+    // An IPv6 server needs an IPv6 socket: binding `127.0.0.1:0` whatever the server would fail here.
+    if let Ok(v6_server) = UdpSocket::bind("[::1]:0") {
+        let v6_addr = v6_server.local_addr().expect("the IPv6 socket's address");
+        match client_socket(v6_addr) {
+            Ok(socket) => assert!(
+                socket.local_addr().is_ok_and(|local| local.is_ipv6()),
+                "client_socket({v6_addr}) should bind an IPv6 socket (port 0 of `[::]`) for an IPv6 server"
+            ),
+            Err(err) => panic!(
+                "client_socket({v6_addr}) failed: {:?}: {err}. For an IPv6 server, bind port 0 of the \
+                 IPv6 family (`[::]:0`): an IPv4 socket cannot connect to an IPv6 address",
+                err.kind()
+            ),
+        }
+    }
 
     let nobody = closed_port();
     let socket = match client_socket(nobody) {

@@ -345,6 +345,11 @@ pub fn describe(outcome: &RequestOutcome) -> String {
     match outcome {
         Ok(Ok(Some(reply))) => format!("returned Ok(Some({reply:?}))"),
         Ok(Ok(None)) => "returned Ok(None)".into(),
+        Ok(Err(err)) if err.kind() == std::io::ErrorKind::InvalidInput => format!(
+            "returned Err({:?}: {err}): `set_read_timeout` refuses `Some(Duration::ZERO)`; when no time \
+             is left (`left.is_zero()`), the try is over: `break`",
+            err.kind()
+        ),
         Ok(Err(err)) => format!("returned Err({:?}: {err})", err.kind()),
         Err(what) => what.clone(),
     }
