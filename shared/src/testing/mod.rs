@@ -133,3 +133,13 @@ pub fn read_until_closed(stream: &mut impl io::Read) -> Vec<u8> {
         )
     })
 }
+
+/// The message a panic carried (`panic!("...")` gives a `&str` or a `String`), for a test that runs the
+/// learner's code on a thread and reports what went wrong when that thread panicked.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}

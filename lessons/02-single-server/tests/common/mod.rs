@@ -4,14 +4,15 @@
 //! Each test file uses only part of it.
 #![allow(dead_code)]
 
-use std::any::Any;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use shared::testing::{IO_TIMEOUT, try_read_line, try_read_until_closed, with_timeouts};
+use shared::testing::{
+    IO_TIMEOUT, panic_message, try_read_line, try_read_until_closed, with_timeouts,
+};
 use shared::trace::{Trace, Traced, is_timeout};
 use single_server::{Config, SessionEnd, close_politely, serve, serve_client};
 
@@ -67,15 +68,6 @@ fn describe<T: std::fmt::Debug>(function: &str, result: &io::Result<T>) -> Strin
         ),
         Err(err) => format!("{function} returned Err({:?}: {err})", err.kind()),
     }
-}
-
-/// A panic's message, if it has one.
-pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
 }
 
 /// A config for tests: the defaults, but stop after `clients` connections so that `serve` returns.

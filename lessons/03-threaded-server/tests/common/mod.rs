@@ -4,7 +4,6 @@
 //! Each test file uses only part of it.
 #![allow(dead_code)]
 
-use std::any::Any;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
@@ -13,7 +12,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use shared::testing::{IO_TIMEOUT, try_read_line, try_read_until_closed, with_timeouts};
+use shared::testing::{
+    IO_TIMEOUT, panic_message, try_read_line, try_read_until_closed, with_timeouts,
+};
 use shared::trace::{Trace, is_timeout};
 use threaded_server::{BUSY_LINE, Config, Handler, Stop, Summary, serve, serve_with};
 
@@ -31,15 +32,6 @@ pub fn config_for(max_clients: usize) -> Config {
         max_clients,
         ..Config::default()
     }
-}
-
-/// A panic's message, if it has one.
-pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
 }
 
 /// What `serve` did: returned (`Ok` or `Err`), or panicked with this message.

@@ -4,7 +4,6 @@
 //! Each test file uses only part of it.
 #![allow(dead_code)]
 
-use std::any::Any;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::panic::{self, AssertUnwindSafe};
@@ -14,6 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use shared::testing::IO_TIMEOUT;
+use shared::testing::panic_message;
 use shared::trace::{Trace, is_timeout};
 use udp_pair::{ClientConfig, ServerConfig, request, serve};
 
@@ -82,15 +82,6 @@ pub fn hello_reply(datagram: &[u8]) -> Vec<u8> {
         _ => (String::new(), text),
     };
     format!("{tag}Hello, {name}!\n").into_bytes()
-}
-
-/// A panic's message, if it has one.
-pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
 }
 
 /// What `serve` did: returned, or panicked with this message.
