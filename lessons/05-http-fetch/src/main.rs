@@ -1,0 +1,413 @@
+//! `http-fetch`: fetches an http:// URL over a plain `TcpStream` and writes the body to stdout or a file.
+//!
+//! ```text
+//! http-fetch http://127.0.0.1:8000/                 # the body on stdout
+//! http-fetch -i http://127.0.0.1:8000/              # the status line and headers, then the body
+//! http-fetch -o big.bin http://127.0.0.1:8000/big   # into a file, which appears only once complete
+//! http-fetch -L --trace http://127.0.0.1:8000/dir   # follow redirects; every socket call on stderr
+//! ```
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::{self, ExitCode};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use http_fetch::{
+    Framing, Head, Method, Url, UrlError, copy_body, framing, is_protocol_error, parse_url,
+    read_head, request_head,
+};
+use shared::cli::{TraceArg, parse_duration};
+use shared::trace::{Trace, Traced, is_timeout};
+
+/// Fetch an http:// URL with a request written by hand on a TCP socket, and write the response's body to
+/// stdout (or to a file with -o). Exit status: 0 for a 2xx response, 3 for any other status (an HTTP
+/// error, or a redirect not followed), 1 for a network or protocol error, 2 for bad usage.
+#[derive(Parser, Debug)]
+#[command(name = "http-fetch", version)]
+struct Cli {
+    /// The URL: http://HOST[:PORT][/PATH][?QUERY] (https is not part of this lesson).
+    #[arg(value_name = "URL", value_parser = parse_url_arg)]
+    url: Url,
+
+    /// Write the body to FILE instead of stdout. The file appears only when the whole body has arrived.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Write the status line and headers before the body.
+    #[arg(short, long)]
+    include: bool,
+
+    /// Send HEAD instead of GET and write only the status line and headers.
+    #[arg(short = 'I', long)]
+    head: bool,
+
+    /// Follow redirects (a 3xx status with a Location header), at most 10, to http:// URLs only.
+    #[arg(short = 'L', long)]
+    location: bool,
+
+    /// The longest wait for connecting, and for each read and write (e.g. 500ms, 10s).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+
+    #[command(flatten)]
+    trace: TraceArg,
+}
+
+// ANCHOR: exit_codes
+/// The exit status for a response whose status is not 2xx: the server answered, but not with the thing
+/// asked for. curl's `--fail` uses 22 for the same; any number that is not 0, 1 or 2 would do.
+const EXIT_HTTP_STATUS: u8 = 3;
+
+/// The most redirects followed for one fetch (curl's default is 50, browsers stop at about 20). A loop of
+/// redirects ends with an error instead of going round for ever.
+const MAX_REDIRECTS: usize = 10;
+// ANCHOR_END: exit_codes
+
+// ANCHOR: buffer_size
+/// The size of the read buffer. The body is written straight from it, so each `read` of the socket is one
+/// `write` of the output: 64 KiB moves a large download in few system calls (4 KiB takes about 16 times
+/// as many), while one buffer per connection costs nothing worth counting. Measured in the chapter.
+const BUFFER_SIZE: usize = 64 * 1024;
+// ANCHOR_END: buffer_size
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(head) if head.status / 100 == 2 => ExitCode::SUCCESS,
+        Ok(head) => {
+            eprintln!("http-fetch: {}", status_problem(&head, cli.location));
+            ExitCode::from(EXIT_HTTP_STATUS)
+        }
+        Err(err) => {
+            eprintln!("http-fetch: {}: {err:#}", classify(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Checks the URL while the arguments are parsed, so a bad one is a usage error (exit status 2).
+fn parse_url_arg(text: &str) -> Result<Url, String> {
+    parse_url(text).map_err(|err| err.to_string())
+}
+
+/// What a non-2xx final status means, in words.
+fn status_problem(head: &Head, followed: bool) -> String {
+    let status = format!("{} {}", head.status, head.reason);
+    match (head.status / 100, head.header("Location")) {
+        (3, Some(location)) if !followed => {
+            format!("HTTP status {status}: a redirect to {location}; add -L to follow it")
+        }
+        (3, _) => format!("HTTP status {status}, with no Location to follow"),
+        (4, _) => format!("HTTP error status {status}: the server refused the request"),
+        (5, _) => format!("HTTP error status {status}: the server failed to answer"),
+        _ => format!("HTTP status {status} is not a success (2xx)"),
+    }
+}
+
+/// "network error" or "protocol error": which side of the exchange broke, found in the error's chain.
+fn classify(err: &anyhow::Error) -> &'static str {
+    let io_error = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<io::Error>());
+    if io_error.is_some_and(|io_err| {
+        io_err
+            .get_ref()
+            .is_some_and(|inner| inner.is::<OutputFailed>())
+    }) {
+        return "output error";
+    }
+    match io_error {
+        Some(io_err) if is_protocol_error(io_err) => "protocol error",
+        Some(_) => "network error",
+        None if err.chain().any(|cause| cause.is::<UrlError>()) => "protocol error",
+        None => "error",
+    }
+}
+
+/// Fetches the URL, following redirects if asked, and returns the final response's head.
+fn run(cli: &Cli) -> Result<Head> {
+    let trace = cli.trace.tracer();
+    let method = if cli.head { Method::Head } else { Method::Get };
+    let mut output = Output::open(cli.output.as_deref())?;
+    let mut url = cli.url.clone();
+    let mut redirects = 0;
+    loop {
+        let fetched = fetch(&url, method, cli, &trace, &mut output)
+            .with_context(|| format!("fetching {url}"))?;
+        let location = match fetched {
+            Fetched::Done(head) => {
+                output.finish()?;
+                return Ok(head);
+            }
+            Fetched::Redirect(location) => location,
+        };
+        redirects += 1;
+        if redirects > MAX_REDIRECTS {
+            bail!(
+                "more than {MAX_REDIRECTS} redirects (the limit): the last one was to {location}"
+            );
+        }
+        url = resolve_location(&url, &location)
+            .with_context(|| format!("following the redirect from {url} to {location}"))?;
+        trace.event(format_args!("redirect to {url}"));
+    }
+}
+
+/// How one request ended.
+enum Fetched {
+    /// A final response; its body, if any, has been written.
+    Done(Head),
+    /// A redirect to follow, to this `Location`; nothing was written.
+    Redirect(String),
+}
+
+// ANCHOR: fetch
+/// One request and its response, on a connection of its own.
+fn fetch(url: &Url, method: Method, cli: &Cli, trace: &Trace, out: &mut Output) -> Result<Fetched> {
+    let stream = connect(url, cli.timeout, trace)?;
+    let stream = Traced::new(stream, trace.clone());
+    // The whole head in one `write_all`: written line by line, each line could leave as its own packet.
+    (&stream)
+        .write_all(&request_head(method, url))
+        .context("sending the request")
+        .map_err(|err| explain_timeout(err, cli.timeout))?;
+
+    let mut reader = BufReader::with_capacity(BUFFER_SIZE, &stream);
+    let head = read_final_head(&mut reader).map_err(|err| explain_timeout(err, cli.timeout))?;
+    if cli.location
+        && matches!(head.status, 301 | 302 | 303 | 307 | 308)
+        && let Some(location) = head.header("Location")
+    {
+        return Ok(Fetched::Redirect(location.to_string()));
+    }
+    let framing = framing(method, &head).context("reading the response head")?;
+    if cli.include || cli.head {
+        out.write_all(&show_head(&head))?;
+    }
+    copy_body(&mut reader, framing, out)
+        .with_context(|| describe_body(framing))
+        .map_err(|err| explain_timeout(err, cli.timeout))?;
+    Ok(Fetched::Done(head))
+}
+// ANCHOR_END: fetch
+
+/// Connects to every address of the URL's host in turn (lesson 01's `connect`), and gives the socket the
+/// timeout for reads and writes.
+fn connect(url: &Url, timeout: Duration, trace: &Trace) -> Result<TcpStream> {
+    let addrs: Vec<_> = (url.host.as_str(), url.port)
+        .to_socket_addrs()
+        .with_context(|| format!("resolving the host name {}", url.host))?
+        .collect();
+    let stream = basic_client::connect(&addrs, timeout, trace).map_err(|err| {
+        let advice = match err.kind() {
+            io::ErrorKind::ConnectionRefused => {
+                " - nothing listens there: is the server running (e.g. python3 -m http.server 8000)?"
+            }
+            _ if is_timeout(&err) => " (--timeout): is the host up, and the port right?",
+            _ => "",
+        };
+        anyhow::Error::new(err).context(format!(
+            "connecting to {} port {}{advice}",
+            url.host, url.port
+        ))
+    })?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    Ok(stream)
+}
+
+/// Reads the head of the final response, skipping informational ones (`100 Continue`, `103 Early Hints`)
+/// that a server may send before it. At most a few are skipped: the cap on the head holds for each one.
+fn read_final_head(reader: &mut impl io::BufRead) -> Result<Head> {
+    for _ in 0..10 {
+        let head = read_head(reader).context("reading the response head")?;
+        if head.status / 100 != 1 || head.status == 101 {
+            return Ok(head);
+        }
+    }
+    Err(http_fetch::protocol_error(
+        "more than 10 informational (1xx) responses",
+    ))
+    .context("reading the response head")
+}
+
+/// What was being read when the body failed.
+fn describe_body(framing: Framing) -> String {
+    match framing {
+        Framing::NoBody => "reading the body".into(),
+        Framing::Length(n) => format!("reading the body ({n} bytes, by Content-Length)"),
+        Framing::Chunked => "reading the body (chunked)".into(),
+        Framing::UntilClose => "reading the body (until the server closes)".into(),
+    }
+}
+
+/// A timeout's own message, `Resource temporarily unavailable`, says nothing useful: say what it was.
+fn explain_timeout(err: anyhow::Error, timeout: Duration) -> anyhow::Error {
+    let timed_out = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<io::Error>())
+        .is_some_and(is_timeout);
+    if timed_out {
+        err.context(format!(
+            "the server sent nothing for {timeout:?} (--timeout); it may be slow, or not an HTTP server"
+        ))
+    } else {
+        err
+    }
+}
+
+/// The status line and headers as received, for `-i` and `-I`.
+fn show_head(head: &Head) -> Vec<u8> {
+    let mut text = format!("{} {} {}\r\n", head.version, head.status, head.reason);
+    for (name, value) in &head.headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.into_bytes()
+}
+
+// ANCHOR: redirect
+/// The URL a `Location` header points to, from the URL that answered with it: an absolute `http://` URL,
+/// `//host/path` (same scheme), `/path` (same host and port), or a path relative to the current one.
+fn resolve_location(base: &Url, location: &str) -> Result<Url> {
+    let location = location.trim();
+    if location.contains("://") {
+        return parse_url(location).context("the redirect goes to a URL this client cannot fetch");
+    }
+    if let Some(rest) = location.strip_prefix("//") {
+        return Ok(parse_url(&format!("http://{rest}"))?);
+    }
+    let target = if location.starts_with('/') {
+        location.to_string()
+    } else {
+        // Relative to the current path's folder: `b` from `/a/x?q` is `/a/b`.
+        let path = base.target.split('?').next().unwrap_or("/");
+        let folder = &path[..path.rfind('/').map_or(0, |slash| slash + 1)];
+        format!("{folder}{location}")
+    };
+    Ok(parse_url(&format!(
+        "http://{}{target}",
+        base.host_header()
+    ))?)
+}
+// ANCHOR_END: redirect
+
+// ANCHOR: output
+/// Where the body goes: stdout, or a file that only appears, under its name, once the fetch is complete.
+enum Output {
+    Stdout(io::StdoutLock<'static>),
+    /// Written under a temporary name in the same folder, renamed at the end: a download that fails half
+    /// way never leaves a file that looks complete. Dropped without `finish`, the temporary file is removed.
+    File {
+        file: File,
+        temporary: PathBuf,
+        path: PathBuf,
+        finished: bool,
+    },
+    /// Something that is not a regular file (a pipe, /dev/null): written directly, it cannot be renamed.
+    Special(File),
+}
+
+impl Output {
+    fn open(path: Option<&Path>) -> Result<Output> {
+        let Some(path) = path else {
+            return Ok(Output::Stdout(io::stdout().lock()));
+        };
+        if fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir()) {
+            let file = File::create(path).with_context(|| format!("opening {}", path.display()))?;
+            return Ok(Output::Special(file));
+        }
+        let name = path
+            .file_name()
+            .with_context(|| format!("{} is not a file name", path.display()))?;
+        let temporary = path.with_file_name(format!(
+            ".{}.{}.part",
+            name.to_string_lossy(),
+            process::id()
+        ));
+        let file = File::create(&temporary)
+            .with_context(|| format!("creating {}", temporary.display()))?;
+        Ok(Output::File {
+            file,
+            temporary,
+            path: path.to_path_buf(),
+            finished: false,
+        })
+    }
+
+    /// Flushes everything, and gives a file its real name.
+    fn finish(&mut self) -> Result<()> {
+        match self {
+            Output::Stdout(out) => out.flush().context("writing to stdout")?,
+            Output::Special(file) => file.flush()?,
+            Output::File {
+                file,
+                temporary,
+                path,
+                finished,
+            } => {
+                file.flush()?;
+                fs::rename(&*temporary, &*path).with_context(|| {
+                    format!("renaming {} to {}", temporary.display(), path.display())
+                })?;
+                *finished = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let result = match self {
+            Output::Stdout(out) => out.write(buf),
+            Output::File { file, .. } | Output::Special(file) => file.write(buf),
+        };
+        result.map_err(OutputFailed::wrap)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let result = match self {
+            Output::Stdout(out) => out.flush(),
+            Output::File { file, .. } | Output::Special(file) => file.flush(),
+        };
+        result.map_err(OutputFailed::wrap)
+    }
+}
+
+/// A failure to write the output (a full disk, a closed pipe as in `http-fetch URL | head -c 10`), marked
+/// so that it is not blamed on the network: the body is copied from the socket to the output in one loop.
+#[derive(Debug)]
+struct OutputFailed(io::Error);
+
+impl OutputFailed {
+    fn wrap(err: io::Error) -> io::Error {
+        io::Error::new(err.kind(), OutputFailed(err))
+    }
+}
+
+impl std::fmt::Display for OutputFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "writing the output: {}", self.0)
+    }
+}
+
+impl std::error::Error for OutputFailed {}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Output::File {
+            temporary,
+            finished: false,
+            ..
+        } = self
+        {
+            let _ = fs::remove_file(temporary);
+        }
+    }
+}
+// ANCHOR_END: output
