@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{self, ExitCode};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
 use http_fetch::{
     Framing, Head, Method, Url, UrlError, copy_body, framing, is_protocol_error, parse_url,
@@ -154,9 +154,10 @@ fn run(cli: &Cli) -> Result<Head> {
         };
         redirects += 1;
         if redirects > MAX_REDIRECTS {
-            bail!(
+            return Err(http_fetch::protocol_error(format!(
                 "more than {MAX_REDIRECTS} redirects (the limit): the last one was to {location}"
-            );
+            ))
+            .into());
         }
         url = resolve_location(&url, &location)
             .with_context(|| format!("following the redirect from {url} to {location}"))?;
@@ -325,7 +326,9 @@ impl Output {
             return Ok(Output::Stdout(io::stdout().lock()));
         };
         if fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir()) {
-            let file = File::create(path).with_context(|| format!("opening {}", path.display()))?;
+            let file = File::create(path)
+                .map_err(OutputFailed::wrap)
+                .with_context(|| format!("opening {}", path.display()))?;
             return Ok(Output::Special(file));
         }
         let name = path
@@ -337,6 +340,7 @@ impl Output {
             process::id()
         ));
         let file = File::create(&temporary)
+            .map_err(OutputFailed::wrap)
             .with_context(|| format!("creating {}", temporary.display()))?;
         Ok(Output::File {
             file,
@@ -349,18 +353,20 @@ impl Output {
     /// Flushes everything, and gives a file its real name.
     fn finish(&mut self) -> Result<()> {
         match self {
-            Output::Stdout(out) => out.flush().context("writing to stdout")?,
-            Output::Special(file) => file.flush()?,
+            Output::Stdout(out) => out.flush().map_err(OutputFailed::wrap)?,
+            Output::Special(file) => file.flush().map_err(OutputFailed::wrap)?,
             Output::File {
                 file,
                 temporary,
                 path,
                 finished,
             } => {
-                file.flush()?;
-                fs::rename(&*temporary, &*path).with_context(|| {
-                    format!("renaming {} to {}", temporary.display(), path.display())
-                })?;
+                file.flush().map_err(OutputFailed::wrap)?;
+                fs::rename(&*temporary, &*path)
+                    .map_err(OutputFailed::wrap)
+                    .with_context(|| {
+                        format!("renaming {} to {}", temporary.display(), path.display())
+                    })?;
                 *finished = true;
             }
         }
@@ -399,7 +405,8 @@ impl OutputFailed {
 
 impl std::fmt::Display for OutputFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "writing the output: {}", self.0)
+        // The "output error:" in front of the whole message already says what failed.
+        self.0.fmt(f)
     }
 }
 
