@@ -181,11 +181,13 @@ fn fetch(url: &Url, method: Method, cli: &Cli, trace: &Trace, out: &mut Output) 
     // The whole head in one `write_all`: written line by line, each line could leave as its own packet.
     (&stream)
         .write_all(&request_head(method, url))
-        .context("sending the request")
-        .map_err(|err| explain_timeout(err, cli.timeout))?;
+        .map_err(|err| explain_timeout(err, cli.timeout))
+        .context("sending the request")?;
 
     let mut reader = BufReader::with_capacity(cli.buffer_size as usize, &stream);
-    let head = read_final_head(&mut reader).map_err(|err| explain_timeout(err, cli.timeout))?;
+    let head = read_final_head(&mut reader)
+        .map_err(|err| explain_timeout(err, cli.timeout))
+        .context("reading the response head")?;
     if cli.location
         && matches!(head.status, 301 | 302 | 303 | 307 | 308)
         && let Some(location) = head.header("Location")
@@ -197,8 +199,8 @@ fn fetch(url: &Url, method: Method, cli: &Cli, trace: &Trace, out: &mut Output) 
         out.write_all(&show_head(&head))?;
     }
     copy_body(&mut reader, framing, out)
-        .with_context(|| describe_body(framing))
-        .map_err(|err| explain_timeout(err, cli.timeout))?;
+        .map_err(|err| explain_timeout(err, cli.timeout))
+        .with_context(|| describe_body(framing))?;
     Ok(Fetched::Done(head))
 }
 // ANCHOR_END: fetch
@@ -210,6 +212,7 @@ fn connect(url: &Url, timeout: Duration, trace: &Trace) -> Result<TcpStream> {
         .to_socket_addrs()
         .with_context(|| format!("resolving the host name {}", url.host))?
         .collect();
+    trace.event(format_args!("resolve {} -> {addrs:?}", url.host));
     let stream = basic_client::connect(&addrs, timeout, trace).map_err(|err| {
         let advice = match err.kind() {
             io::ErrorKind::ConnectionRefused => {
@@ -218,11 +221,10 @@ fn connect(url: &Url, timeout: Duration, trace: &Trace) -> Result<TcpStream> {
             _ if is_timeout(&err) => " (--timeout): is the host up, and the port right?",
             _ => "",
         };
-        anyhow::Error::new(err).context(format!(
-            "connecting to {} port {}{advice}",
-            url.host, url.port
-        ))
-    })?;
+        // The system's words first, then the advice; the kind is kept, so it is still a network error.
+        io::Error::new(err.kind(), format!("{err}{advice}"))
+    })
+    .with_context(|| format!("connecting to {} port {}", url.host, url.port))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     Ok(stream)
@@ -230,9 +232,9 @@ fn connect(url: &Url, timeout: Duration, trace: &Trace) -> Result<TcpStream> {
 
 /// Reads the head of the final response, skipping informational ones (`100 Continue`, `103 Early Hints`)
 /// that a server may send before it. At most a few are skipped: the cap on the head holds for each one.
-fn read_final_head(reader: &mut impl io::BufRead) -> Result<Head> {
+fn read_final_head(reader: &mut impl io::BufRead) -> io::Result<Head> {
     for _ in 0..10 {
-        let head = read_head(reader).context("reading the response head")?;
+        let head = read_head(reader)?;
         if head.status / 100 != 1 || head.status == 101 {
             return Ok(head);
         }
@@ -240,7 +242,6 @@ fn read_final_head(reader: &mut impl io::BufRead) -> Result<Head> {
     Err(http_fetch::protocol_error(
         "more than 10 informational (1xx) responses",
     ))
-    .context("reading the response head")
 }
 
 /// What was being read when the body failed.
@@ -253,16 +254,17 @@ fn describe_body(framing: Framing) -> String {
     }
 }
 
-/// A timeout's own message, `Resource temporarily unavailable`, says nothing useful: say what it was.
-fn explain_timeout(err: anyhow::Error, timeout: Duration) -> anyhow::Error {
-    let timed_out = err
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<io::Error>())
-        .is_some_and(is_timeout);
-    if timed_out {
-        err.context(format!(
-            "the server sent nothing for {timeout:?} (--timeout); it may be slow, or not an HTTP server"
-        ))
+/// A timeout's own message, `Resource temporarily unavailable`, says nothing useful: say what it was. The
+/// kind is kept, so it is still a network error.
+fn explain_timeout(err: io::Error, timeout: Duration) -> io::Error {
+    if is_timeout(&err) {
+        io::Error::new(
+            err.kind(),
+            format!(
+                "timed out: nothing moved for {timeout:?} (--timeout); the server may be slow, stuck, or \
+                 not an HTTP server"
+            ),
+        )
     } else {
         err
     }

@@ -493,8 +493,9 @@ fn fill(reader: &mut impl BufRead) -> io::Result<&[u8]> {
             // A signal interrupted the read before any byte came: ask again.
             Err(err) if err.kind() == ErrorKind::Interrupted => continue,
             Err(err) => return Err(err),
-            // The borrow checker cannot yet return `Ok` from inside the loop; the second `fill_buf` below
-            // returns the same bytes without reading again.
+            Ok([]) => return Ok(&[]),
+            // Today's borrow checker refuses to return these bytes from inside the loop; the second
+            // `fill_buf` below returns the same bytes, already in the buffer, without reading again.
             Ok(_) => break,
         }
     }
