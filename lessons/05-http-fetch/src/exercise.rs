@@ -1,4 +1,12 @@
-//! The reference solution of lesson 05. The book includes its parts by their `ANCHOR` names.
+//! Lesson 05, your version. Replace each `todo!()` and run `cargo run -- check 5` after every step.
+//! Stuck? `cargo run -- hint 5`. Lost? `cargo run -- reset 5` puts this file back as it was.
+//!
+//! Step 1 is [`parse_url`] (and `split_host_port`), step 2 [`request_head`], step 3 [`read_head`] (and
+//! `read_head_line`), step 4 [`framing`] and the body copies `copy_exactly` and `copy_until_close`, step 5
+//! `copy_chunked` (and `read_chunk_line`). The types, the `Host` header, the status line and header line
+//! parsers, the error helpers and [`copy_body`], which picks the copy for each framing, are given.
+// Until you write the bodies, parameters and helpers are unused; this keeps the compiler quiet about it.
+#![allow(unused_variables, unused_mut, unused_imports, dead_code)]
 
 use std::fmt;
 use std::io::{self, BufRead, ErrorKind, Read, Write};
@@ -6,7 +14,6 @@ use std::net::Ipv6Addr;
 
 use shared::trace::Preview;
 
-// ANCHOR: url
 /// What a URL says about where to send a request: the host and port to connect to, and the target that
 /// goes into the request line (path and query; a `#fragment` is for the browser and never sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,86 +79,31 @@ impl std::error::Error for UrlError {}
 /// address in brackets (`http://[::1]:8000/`). The target keeps the path and the query as they are written:
 /// percent-escapes (`%20`) are already what goes on the wire, so they are not decoded.
 pub fn parse_url(text: &str) -> Result<Url, UrlError> {
-    let text = text.trim();
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return Err(UrlError::NotHttp(String::new()));
-    };
-    if scheme.eq_ignore_ascii_case("https") {
-        return Err(UrlError::Https);
-    }
-    if !scheme.eq_ignore_ascii_case("http") {
-        return Err(UrlError::NotHttp(scheme.to_string()));
-    }
-    // The authority (host and port) ends where the path, the query or the fragment begins.
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, rest) = rest.split_at(end);
-    let target = rest.split('#').next().unwrap_or_default();
-    let target = match target.strip_prefix('?') {
-        Some(_) => format!("/{target}"),
-        None if target.is_empty() => "/".to_string(),
-        None => target.to_string(),
-    };
-    if let Some(bad) = target.chars().find(|c| !c.is_ascii_graphic()) {
-        return Err(UrlError::BadCharacter(format!(
-            "{bad:?} cannot go into a request line as it is: percent-encode it ({}), as a browser does",
-            percent_encoded(bad)
-        )));
-    }
-    if authority.contains('@') {
-        return Err(UrlError::BadCharacter(
-            "user names and passwords in URLs (`user@host`) are not supported here".into(),
-        ));
-    }
-    let (host, port) = split_host_port(authority)?;
-    Ok(Url { host, port, target })
+    // TODO(step 1): take the URL apart from the left, with `str` methods:
+    //   - `text.split_once("://")` gives the scheme and the rest; no `://` at all is
+    //     `Err(UrlError::NotHttp(String::new()))`. Compare the scheme with `eq_ignore_ascii_case`: `https`
+    //     is `UrlError::Https`, anything else but `http` is `UrlError::NotHttp(scheme.to_string())`;
+    //   - the authority (host and port) ends at the first `/`, `?` or `#` (`rest.find(['/', '?', '#'])`,
+    //     or the end of the string); `split_at` cuts it off;
+    //   - the target is what follows, without the `#fragment` (`split('#').next()`); empty becomes `/`,
+    //     and a target that starts with `?` gets a `/` in front;
+    //   - a character of the target that is not visible ASCII (`!c.is_ascii_graphic()`) is a
+    //     `UrlError::BadCharacter(message)`: `percent_encoded(c)` (given) says how to write it instead;
+    //   - an `@` in the authority (`user@host`) is a `BadCharacter` too: check it before looking for the
+    //     port, or `user:password@host` looks like a bad port;
+    //   - `split_host_port(authority)?` (below) does the rest.
+    todo!("step 1: take the URL apart")
 }
 
 /// Splits `host[:port]` or `[v6-address][:port]`.
 fn split_host_port(authority: &str) -> Result<(String, u16), UrlError> {
-    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (address, after) = bracketed.split_once(']').ok_or_else(|| {
-            UrlError::BadCharacter(format!(
-                "`{authority}`: an IPv6 address is written in [brackets]"
-            ))
-        })?;
-        if address.parse::<Ipv6Addr>().is_err() {
-            return Err(UrlError::BadCharacter(format!(
-                "`[{address}]` is not an IPv6 address"
-            )));
-        }
-        match after.strip_prefix(':') {
-            Some(port) => (address, Some(port)),
-            None if after.is_empty() => (address, None),
-            None => return Err(UrlError::BadPort(after.to_string())),
-        }
-    } else {
-        match authority.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        }
-    };
-    if host.is_empty() {
-        return Err(UrlError::NoHost);
-    }
-    if !authority.starts_with('[')
-        && let Some(bad) = host
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
-    {
-        return Err(UrlError::BadCharacter(format!(
-            "{bad:?} cannot be in a host name: letters, digits, `-` and `.` only (an IPv6 address goes \
-             in [brackets])"
-        )));
-    }
-    let port = match port {
-        // `http://host:/` is allowed and means the default port.
-        None | Some("") => 80,
-        Some(port) => match port.parse::<u16>() {
-            Ok(number) if number > 0 && port.bytes().all(|b| b.is_ascii_digit()) => number,
-            _ => return Err(UrlError::BadPort(port.to_string())),
-        },
-    };
-    Ok((host.to_string(), port))
+    // TODO(step 1): two shapes:
+    //   - `[::1]:8080`: `authority.strip_prefix('[')`, then `split_once(']')`; the host is inside the
+    //     brackets, and what follows `]` is empty (no port) or `:` and the port;
+    //   - `example.com:8080`: `split_once(':')`, or the whole authority is the host.
+    //   An empty host is `UrlError::NoHost`. No port (or `:` and nothing) means 80; otherwise
+    //   `port.parse::<u16>()`, where an error or 0 is `UrlError::BadPort(port.to_string())`.
+    todo!("step 1: split the host and the port")
 }
 
 /// `%20` for a space: what a character becomes in a URL.
@@ -185,9 +137,7 @@ impl fmt::Display for Url {
         write!(f, "http://{}{}", self.host_header(), self.target)
     }
 }
-// ANCHOR_END: url
 
-// ANCHOR: request
 /// The two request methods the program sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -216,22 +166,17 @@ pub const USER_AGENT: &str = concat!("http-fetch/", env!("CARGO_PKG_VERSION"));
 /// `Connection: close` asks the server to close the connection after its answer. It is only a request:
 /// a body framed by its length still has to be read by its length.
 pub fn request_head(method: Method, url: &Url) -> Vec<u8> {
-    format!(
-        "{method} {target} HTTP/1.1\r\n\
-         Host: {host}\r\n\
-         User-Agent: {USER_AGENT}\r\n\
-         Accept: */*\r\n\
-         Connection: close\r\n\
-         \r\n",
-        method = method.as_str(),
-        target = url.target,
-        host = url.host_header(),
-    )
-    .into_bytes()
+    // TODO(step 2): one `format!` with every line of the head, then `.into_bytes()`:
+    //   - the request line: `method.as_str()`, the target (`url.target`) and `HTTP/1.1`, one space
+    //     between each;
+    //   - `Host: ` and `url.host_header()` (given: it adds the port when it is not 80);
+    //   - `User-Agent: ` and the constant `USER_AGENT`, then `Accept: */*` and `Connection: close`;
+    //   - every line ends with `\r\n`, and an empty line ends the head.
+    //   A `\` at the end of a line inside a string literal continues it on the next line (the spaces at
+    //   the start of the next line are skipped), which keeps the lines of the head readable.
+    todo!("step 2: the bytes of the request head")
 }
-// ANCHOR_END: request
 
-// ANCHOR: head
 /// The most a response head (status line and headers) may take. A server that sends more without the
 /// blank line that ends the head is broken or hostile; without a cap, it could make the client hold
 /// gigabytes. Real servers send a few hundred bytes; 64 KiB is what many proxies allow.
@@ -286,70 +231,30 @@ pub fn is_protocol_error(err: &io::Error) -> bool {
 /// bytes arrive: one read or a thousand, the result is the same. At most [`MAX_HEAD`] bytes are read.
 /// Lines may end in `\r\n` or a bare `\n`.
 pub fn read_head(reader: &mut impl BufRead) -> io::Result<Head> {
-    let mut budget = MAX_HEAD;
-    let status_line = match read_head_line(reader, &mut budget)? {
-        Some(line) => line,
-        None => {
-            return Err(io::Error::new(
-                ErrorKind::UnexpectedEof,
-                "the server closed the connection without sending a response",
-            ));
-        }
-    };
-    let (version, status, reason) = parse_status_line(&status_line)?;
-    let mut headers = Vec::new();
-    loop {
-        let line = read_head_line(reader, &mut budget)?.ok_or_else(|| {
-            io::Error::new(
-                ErrorKind::UnexpectedEof,
-                "the connection closed in the middle of the headers, before the blank line that ends \
-                 them",
-            )
-        })?;
-        if line.is_empty() {
-            break;
-        }
-        headers.push(parse_header_line(&line)?);
-    }
-    Ok(Head {
-        version,
-        status,
-        reason,
-        headers,
-    })
+    // TODO(step 3): `let mut budget = MAX_HEAD;` for the whole head, then:
+    //   - the status line: `read_head_line(reader, &mut budget)?` (below); `None` (the end of the stream
+    //     before any byte) is an `UnexpectedEof` error: `io::Error::new(ErrorKind::UnexpectedEof, "...")`;
+    //     `parse_status_line(&line)?` (given) gives the version, the status and the reason;
+    //   - then a loop: each line, read the same way, is a header (`parse_header_line(&line)?`, given)
+    //     pushed on a `Vec`, until the empty line, which ends the head (`break`). `None` here means the
+    //     connection closed before the empty line: `UnexpectedEof` too.
+    //   Read only through `reader`: a `BufReader` of your own, or a `read` into a buffer of your own, would
+    //   take bytes of the body with it.
+    todo!("step 3: read the response head")
 }
 
 /// Reads one line of the head, without its line ending; `None` at end of stream before any byte of it.
 /// `budget` is what is left of [`MAX_HEAD`].
 fn read_head_line(reader: &mut impl BufRead, budget: &mut usize) -> io::Result<Option<Vec<u8>>> {
-    let mut line = Vec::new();
-    // `take` stops `read_until` at the budget even if no `\n` ever comes.
-    let n = reader.take(*budget as u64).read_until(b'\n', &mut line)?;
-    *budget -= n;
-    if line.last() != Some(&b'\n') {
-        if n == 0 && *budget > 0 {
-            return Ok(None);
-        }
-        if *budget == 0 {
-            return Err(protocol_error(format!(
-                "the response head is over {} KiB without the blank line that ends it (the limit, \
-                 MAX_HEAD)",
-                MAX_HEAD / 1024
-            )));
-        }
-        return Err(io::Error::new(
-            ErrorKind::UnexpectedEof,
-            format!(
-                "the connection closed in the middle of a line of the response head: {}",
-                Preview(&line)
-            ),
-        ));
-    }
-    line.pop();
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    Ok(Some(line))
+    // TODO(step 3): `reader.take(*budget as u64).read_until(b'\n', &mut line)?` reads one line into a
+    //   `Vec<u8>`, `\n` included, but never more than `budget` bytes (`read_until` alone would read on
+    //   until it finds a `\n`, however far that is). It returns how many bytes it read: take them off the
+    //   budget. Then, if the line does not end with `\n`:
+    //   - no byte at all, with budget left: the end of the stream, `Ok(None)`;
+    //   - the budget is used up: the head is too long, `Err(protocol_error(...))` (given);
+    //   - otherwise the stream ended in the middle of the line: an `UnexpectedEof` error.
+    //   Else remove the `\n`, and a `\r` before it if there is one (`pop`), and return `Ok(Some(line))`.
+    todo!("step 3: one line of the head")
 }
 
 /// `HTTP/1.1 200 OK` into its three parts.
@@ -408,9 +313,7 @@ fn parse_header_line(line: &[u8]) -> io::Result<(String, String)> {
         value.trim_matches([' ', '\t']).to_string(),
     ))
 }
-// ANCHOR_END: head
 
-// ANCHOR: framing
 /// Where the body of a response ends, as its head says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
@@ -429,45 +332,18 @@ pub enum Framing {
 /// A `Content-Length` that is not a number, or two different ones, is an error: guessing would let the
 /// client and a proxy in between disagree about where the response ends.
 pub fn framing(method: Method, head: &Head) -> io::Result<Framing> {
-    if method == Method::Head || head.status / 100 == 1 || head.status == 204 || head.status == 304
-    {
-        return Ok(Framing::NoBody);
-    }
-    if let Some(encodings) = head.header("Transfer-Encoding") {
-        // Chunked must be the last encoding; anything else (say, gzip alone) ends with the connection.
-        let last = encodings.rsplit(',').next().unwrap_or_default().trim();
-        return Ok(if last.eq_ignore_ascii_case("chunked") {
-            Framing::Chunked
-        } else {
-            Framing::UntilClose
-        });
-    }
-    let mut length = None;
-    // `Content-Length: 5, 5` and two `Content-Length: 5` lines are the same length said twice.
-    for value in head
-        .headers_named("Content-Length")
-        .flat_map(|v| v.split(','))
-    {
-        let value = value.trim();
-        let parsed = value
-            .parse::<u64>()
-            .ok()
-            .filter(|_| value.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| protocol_error(format!("Content-Length `{value}` is not a number")))?;
-        match length {
-            Some(earlier) if earlier != parsed => {
-                return Err(protocol_error(format!(
-                    "the response has two different Content-Length values, {earlier} and {parsed}"
-                )));
-            }
-            _ => length = Some(parsed),
-        }
-    }
-    Ok(length.map_or(Framing::UntilClose, Framing::Length))
+    // TODO(step 4): in this order:
+    //   - `NoBody` for `Method::Head`, and for the statuses 1xx (`head.status / 100 == 1`), 204 and 304;
+    //   - `head.header("Transfer-Encoding")`: if there is one, its last coding (`rsplit(',').next()`,
+    //     `trim`) decides: `chunked` (any case: `eq_ignore_ascii_case`) is `Chunked`, anything else
+    //     `UntilClose`;
+    //   - every `Content-Length` (`head.headers_named("Content-Length")`): each must parse as a `u64`
+    //     (`value.parse::<u64>()`), and all must be the same; otherwise `Err(protocol_error(...))`. The
+    //     length found is `Length(n)`;
+    //   - none of these: `UntilClose`.
+    todo!("step 4: where the body ends")
 }
-// ANCHOR_END: framing
 
-// ANCHOR: body
 /// Copies the body, framed as `framing` says, from `reader` to `out` as it arrives, and returns how many
 /// bytes of body there were. It never reads past the body's end, and never holds more than the reader's
 /// buffer.
@@ -493,8 +369,9 @@ fn fill(reader: &mut impl BufRead) -> io::Result<&[u8]> {
             // A signal interrupted the read before any byte came: ask again.
             Err(err) if err.kind() == ErrorKind::Interrupted => continue,
             Err(err) => return Err(err),
-            // The borrow checker cannot yet return `Ok` from inside the loop; the second `fill_buf` below
-            // returns the same bytes without reading again.
+            Ok([]) => return Ok(&[]),
+            // Today's borrow checker refuses to return these bytes from inside the loop; the second
+            // `fill_buf` below returns the same bytes, already in the buffer, without reading again.
             Ok(_) => break,
         }
     }
@@ -503,43 +380,25 @@ fn fill(reader: &mut impl BufRead) -> io::Result<&[u8]> {
 
 /// Copies exactly `length` bytes, writing straight from the reader's buffer (no copy in between).
 fn copy_exactly(reader: &mut impl BufRead, length: u64, out: &mut impl Write) -> io::Result<()> {
-    let mut left = length;
-    while left > 0 {
-        let ready = fill(reader)?;
-        if ready.is_empty() {
-            return Err(io::Error::new(
-                ErrorKind::UnexpectedEof,
-                format!(
-                    "the connection closed after {} of the {length} bytes announced",
-                    length - left
-                ),
-            ));
-        }
-        let n = ready.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        out.write_all(&ready[..n])?;
-        reader.consume(n);
-        left -= n as u64;
-    }
-    Ok(())
+    // TODO(step 4): a loop while bytes are left to copy: `fill(reader)?` (given) gives the bytes the
+    //   reader has ready (empty at the end of the stream); write at most the bytes left of them
+    //   (`out.write_all(&ready[..n])?`), then `reader.consume(n)` so the reader moves past them, and
+    //   count them. An empty `ready` before the end is an `UnexpectedEof` error whose message says how many
+    //   of the `length` bytes arrived. Never take more than `length` bytes out of the reader: what follows
+    //   is not the body's.
+    //   (Another way: `io::copy(&mut reader.take(length), out)?` copies at most `length` bytes and returns
+    //   how many it copied.)
+    todo!("step 4: copy exactly the announced bytes")
 }
 
 /// Copies everything until the server closes the connection.
 fn copy_until_close(reader: &mut impl BufRead, out: &mut impl Write) -> io::Result<u64> {
-    let mut total = 0;
-    loop {
-        let ready = fill(reader)?;
-        if ready.is_empty() {
-            return Ok(total);
-        }
-        let n = ready.len();
-        out.write_all(ready)?;
-        reader.consume(n);
-        total += n as u64;
-    }
+    // TODO(step 4): the same loop as `copy_exactly`, without a length: write and `consume` everything
+    //   `fill(reader)?` gives until it is empty (the server closed the connection), and return how many
+    //   bytes that was. (`io::copy(reader, out)` does this loop too.)
+    todo!("step 4: copy until the server closes")
 }
-// ANCHOR_END: body
 
-// ANCHOR: chunked
 /// The longest chunk-size line accepted (the size in hex, and extensions after `;`). Real ones are a few
 /// bytes; the cap keeps a hostile server from making the client hold a line of gigabytes.
 pub const MAX_CHUNK_LINE: usize = 4096;
@@ -548,75 +407,25 @@ pub const MAX_CHUNK_LINE: usize = 4096;
 /// chunk of size 0 ends the body and is followed by optional trailer lines and an empty line. Returns the
 /// number of bytes of body (the chunks' contents, without the framing).
 fn copy_chunked(reader: &mut impl BufRead, out: &mut impl Write) -> io::Result<u64> {
-    let mut total = 0u64;
-    loop {
-        let line = read_chunk_line(reader, "a chunk size")?;
-        // `1a;name=value`: what follows `;` is an extension, which this client ignores.
-        let digits = line.split(|b| *b == b';').next().unwrap_or_default();
-        let digits = String::from_utf8_lossy(digits);
-        let digits = digits.trim_matches([' ', '\t']);
-        let size = u64::from_str_radix(digits, 16)
-            .ok()
-            .filter(|_| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| {
-                protocol_error(format!(
-                    "bad chunk size line {} (a hexadecimal number is expected)",
-                    Preview(&line)
-                ))
-            })?;
-        if size == 0 {
-            break;
-        }
-        copy_exactly(reader, size, out)?;
-        total += size;
-        // Each chunk's data is followed by a line ending, which must be there and be empty.
-        let end = read_chunk_line(reader, "the end of a chunk")?;
-        if !end.is_empty() {
-            return Err(protocol_error(format!(
-                "a chunk of {size} bytes is followed by {} instead of \\r\\n: the size was wrong",
-                Preview(&end)
-            )));
-        }
-    }
-    // Trailers: header lines after the last chunk, up to an empty line. This client does not use them, but
-    // it must read them to find the end; together they are capped like a head.
-    let mut trailers = 0;
-    loop {
-        let line = read_chunk_line(reader, "the trailers after the last chunk")?;
-        if line.is_empty() {
-            return Ok(total);
-        }
-        trailers += line.len();
-        if trailers > MAX_HEAD {
-            return Err(protocol_error(format!(
-                "the trailers are over {} KiB (the limit, MAX_HEAD)",
-                MAX_HEAD / 1024
-            )));
-        }
-    }
+    // TODO(step 5): a loop, one chunk each time round:
+    //   - the size line: `read_chunk_line(reader, "a chunk size")?` (below); what precedes a `;` is the
+    //     size in hexadecimal (`u64::from_str_radix(digits, 16)`, after `String::from_utf8_lossy` and
+    //     `trim`); a size that does not parse is `Err(protocol_error(...))`;
+    //   - size 0 ends the chunks (`break`);
+    //   - otherwise `copy_exactly(reader, size, out)?` copies the data, and the line after it must be
+    //     empty (it is the `\r\n` that ends the data): anything else means the size was wrong,
+    //     `protocol_error`.
+    //   After the chunk of size 0, read lines (trailers, like headers; ignore them) up to an empty line,
+    //   and return the number of bytes of data.
+    todo!("step 5: copy a chunked body")
 }
 
 /// Reads one line of the chunked framing, without its line ending; `what` says which, for errors.
 fn read_chunk_line(reader: &mut impl BufRead, what: &str) -> io::Result<Vec<u8>> {
-    let mut line = Vec::new();
-    reader
-        .take(MAX_CHUNK_LINE as u64)
-        .read_until(b'\n', &mut line)?;
-    if line.last() != Some(&b'\n') {
-        if line.len() >= MAX_CHUNK_LINE {
-            return Err(protocol_error(format!(
-                "the line for {what} is over {MAX_CHUNK_LINE} bytes (the limit, MAX_CHUNK_LINE)"
-            )));
-        }
-        return Err(io::Error::new(
-            ErrorKind::UnexpectedEof,
-            format!("the connection closed before the last chunk (size 0), while reading {what}"),
-        ));
-    }
-    line.pop();
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    Ok(line)
+    // TODO(step 5): like `read_head_line` in step 3, with `MAX_CHUNK_LINE` as the cap of each line:
+    //   `reader.take(MAX_CHUNK_LINE as u64).read_until(b'\n', &mut line)?`. A line without `\n` at its end
+    //   is an error: `protocol_error` if it is `MAX_CHUNK_LINE` bytes long (too long), an `UnexpectedEof`
+    //   otherwise (the connection closed before the body's end; `what` says what was being read). Return
+    //   the line without `\n` and without a `\r` before it.
+    todo!("step 5: one line of the chunked framing")
 }
-// ANCHOR_END: chunked
