@@ -19,5 +19,5 @@ fi
 
 command -v curl >/dev/null || { echo "error: curl is missing (apt-get install curl)" >&2; exit 1; }
 # Release builds: a debug build of http-fetch would measure the debug build, not the program.
-cargo build --quiet --release -p http-fetch --bins
-exec target/release/fetch-bench "${args[@]}"
+cargo build --quiet --release -p http-fetch --bin http-fetch --example fetch-bench
+exec target/release/examples/fetch-bench "${args[@]}"

@@ -408,9 +408,10 @@ pub const MAX_CHUNK_LINE: usize = 4096;
 /// number of bytes of body (the chunks' contents, without the framing).
 fn copy_chunked(reader: &mut impl BufRead, out: &mut impl Write) -> io::Result<u64> {
     // TODO(step 5): a loop, one chunk each time round:
-    //   - the size line: `read_chunk_line(reader, "a chunk size")?` (below); what precedes a `;` is the
-    //     size in hexadecimal (`u64::from_str_radix(digits, 16)`, after `String::from_utf8_lossy` and
-    //     `trim`); a size that does not parse is `Err(protocol_error(...))`;
+    //   - the size line: `read_chunk_line(reader, "a chunk size, before the last chunk (size 0)")?`
+    //     (below); what precedes a `;` is the size in hexadecimal (`u64::from_str_radix(digits, 16)`,
+    //     after `String::from_utf8_lossy` and `trim`); a size that does not parse is
+    //     `Err(protocol_error(...))`;
     //   - size 0 ends the chunks (`break`);
     //   - otherwise `copy_exactly(reader, size, out)?` copies the data, and the line after it must be
     //     empty (it is the `\r\n` that ends the data): anything else means the size was wrong,
@@ -420,12 +421,13 @@ fn copy_chunked(reader: &mut impl BufRead, out: &mut impl Write) -> io::Result<u
     todo!("step 5: copy a chunked body")
 }
 
-/// Reads one line of the chunked framing, without its line ending; `what` says which, for errors.
+/// Reads one line of the chunked framing, without its line ending; `what` says which, and what has not
+/// come yet, for errors.
 fn read_chunk_line(reader: &mut impl BufRead, what: &str) -> io::Result<Vec<u8>> {
     // TODO(step 5): like `read_head_line` in step 3, with `MAX_CHUNK_LINE` as the cap of each line:
     //   `reader.take(MAX_CHUNK_LINE as u64).read_until(b'\n', &mut line)?`. A line without `\n` at its end
     //   is an error: `protocol_error` if it is `MAX_CHUNK_LINE` bytes long (too long), an `UnexpectedEof`
-    //   otherwise (the connection closed before the body's end; `what` says what was being read). Return
+    //   otherwise ("the connection closed while reading {what}"). Return
     //   the line without `\n` and without a `\r` before it.
     todo!("step 5: one line of the chunked framing")
 }

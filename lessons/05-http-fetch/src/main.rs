@@ -327,7 +327,15 @@ impl Output {
         let Some(path) = path else {
             return Ok(Output::Stdout(io::stdout().lock()));
         };
-        if fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir()) {
+        if fs::metadata(path).is_ok_and(|meta| meta.is_dir()) {
+            // Found before connecting, not after the whole download when the rename fails.
+            let err = io::Error::new(
+                io::ErrorKind::IsADirectory,
+                format!("{} is a folder: give a file name", path.display()),
+            );
+            return Err(OutputFailed::wrap(err).into());
+        }
+        if fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
             let file = File::create(path)
                 .map_err(OutputFailed::wrap)
                 .with_context(|| format!("opening {}", path.display()))?;

@@ -551,7 +551,7 @@ pub const MAX_CHUNK_LINE: usize = 4096;
 fn copy_chunked(reader: &mut impl BufRead, out: &mut impl Write) -> io::Result<u64> {
     let mut total = 0u64;
     loop {
-        let line = read_chunk_line(reader, "a chunk size")?;
+        let line = read_chunk_line(reader, "a chunk size, before the last chunk (size 0)")?;
         // `1a;name=value`: what follows `;` is an extension, which this client ignores.
         let digits = line.split(|b| *b == b';').next().unwrap_or_default();
         let digits = String::from_utf8_lossy(digits);
@@ -571,7 +571,7 @@ fn copy_chunked(reader: &mut impl BufRead, out: &mut impl Write) -> io::Result<u
         copy_exactly(reader, size, out)?;
         total += size;
         // Each chunk's data is followed by a line ending, which must be there and be empty.
-        let end = read_chunk_line(reader, "the end of a chunk")?;
+        let end = read_chunk_line(reader, "the end of a chunk, before the last chunk (size 0)")?;
         if !end.is_empty() {
             return Err(protocol_error(format!(
                 "a chunk of {size} bytes is followed by {} instead of \\r\\n: the size was wrong",
@@ -583,7 +583,7 @@ fn copy_chunked(reader: &mut impl BufRead, out: &mut impl Write) -> io::Result<u
     // it must read them to find the end; together they are capped like a head.
     let mut trailers = 0;
     loop {
-        let line = read_chunk_line(reader, "the trailers after the last chunk")?;
+        let line = read_chunk_line(reader, "the trailers, before the empty line that ends them")?;
         if line.is_empty() {
             return Ok(total);
         }
@@ -597,7 +597,8 @@ fn copy_chunked(reader: &mut impl BufRead, out: &mut impl Write) -> io::Result<u
     }
 }
 
-/// Reads one line of the chunked framing, without its line ending; `what` says which, for errors.
+/// Reads one line of the chunked framing, without its line ending; `what` says which, and what has not
+/// come yet, for errors.
 fn read_chunk_line(reader: &mut impl BufRead, what: &str) -> io::Result<Vec<u8>> {
     let mut line = Vec::new();
     reader
@@ -611,7 +612,7 @@ fn read_chunk_line(reader: &mut impl BufRead, what: &str) -> io::Result<Vec<u8>>
         }
         return Err(io::Error::new(
             ErrorKind::UnexpectedEof,
-            format!("the connection closed before the last chunk (size 0), while reading {what}"),
+            format!("the connection closed while reading {what}"),
         ));
     }
     line.pop();

@@ -863,7 +863,7 @@ fn an_output_file_that_cannot_be_created_is_an_output_error() {
 }
 
 /// `-o` naming an existing folder cannot replace it: an output error, and the folder is left as it was
-/// (no temporary file beside it).
+/// (no temporary file beside it). It is found before connecting, not after a whole download.
 #[test]
 fn an_output_path_that_is_a_folder_is_an_output_error() {
     let server = CannedServer::respond(ok_response(b"hello\n")).start();
@@ -872,7 +872,7 @@ fn an_output_path_that_is_a_folder_is_an_output_error() {
     assert_fails(
         &["-o", &dir.arg("downloads"), &url(server.addr(), "/")],
         "output error",
-        &["downloads"],
+        &["downloads", "is a folder: give a file name"],
     );
     assert_eq!(dir.names(), ["downloads"]);
     assert!(dir.join("downloads").is_dir(), "still a folder");

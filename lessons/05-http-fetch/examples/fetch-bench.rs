@@ -2,8 +2,8 @@
 //! the same run, from a server inside this program, and prints both throughputs and their ratio.
 //!
 //! ```text
-//! cargo build --release -p http-fetch && target/release/fetch-bench            # 256 MiB, 3 rounds
-//! target/release/fetch-bench --size 16 --rounds 1                               # a quick check
+//! bash lessons/05-http-fetch/compare-curl.sh      # builds both in release mode, then runs this
+//! target/release/examples/fetch-bench --size 16 --rounds 1   # again, once built; a quick check
 //! ```
 //!
 //! Both clients write the body to /dev/null, so the disk is not measured; both run as separate
@@ -36,7 +36,7 @@ struct Cli {
           value_parser = clap::value_parser!(u32).range(1..=50))]
     rounds: u32,
 
-    /// The http-fetch program (by default the one built next to this program).
+    /// The http-fetch program (by default the release build: target/release/http-fetch).
     #[arg(long, value_name = "PATH")]
     http_fetch: Option<PathBuf>,
 
@@ -56,7 +56,12 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let http_fetch = match &cli.http_fetch {
         Some(path) => path.clone(),
-        None => std::env::current_exe()?.with_file_name("http-fetch"),
+        // Examples are built into target/release/examples/, one folder below the lesson's programs.
+        None => std::env::current_exe()?
+            .parent()
+            .and_then(Path::parent)
+            .context("finding the folder this program was built in")?
+            .join("http-fetch"),
     };
     if !http_fetch.exists() {
         bail!(
