@@ -1,0 +1,485 @@
+//! `reuseaddr`: "Address already in use", reproduced and explained.
+//!
+//! ```text
+//! reuseaddr demo                         # the whole story in one run, step by step
+//! reuseaddr serve --no-reuse             # a server to stop and start again, as you would: see the error
+//! reuseaddr serve                        # the same with SO_REUSEADDR: it starts again at once
+//! ```
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use reuseaddr::{
+    Reuse, Side, TcpState, close_connection, connect_pair, listen, read_tcp_table,
+    reuse_address_is_on, wait_for_state, who_holds,
+};
+use shared::cli::{ListenArgs, TraceArg, parse_duration, parse_listen_addr};
+use shared::trace::{Trace, Traced};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Why a restarted server gets \"Address already in use\": TIME_WAIT and SO_REUSEADDR, shown on \
+             real sockets"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reproduce "Address already in use" and explain it, in numbered steps: a listener without
+    /// SO_REUSEADDR closes a connection first, its end waits in TIME_WAIT, and binding the address again
+    /// fails until SO_REUSEADDR is on (on both sockets); std's TcpListener sets it for you.
+    Demo {
+        /// Where the demo's first listener binds. Port 0 lets the kernel pick a free port; the later
+        /// steps use other free ports of the same IP.
+        #[arg(long, value_name = "IP:PORT", value_parser = parse_listen_addr,
+              default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        #[command(flatten)]
+        trace: TraceArg,
+    },
+    /// A server to stop (Ctrl-C) and start again by hand. Each client gets one line, and the server closes
+    /// the connection first, so every connection leaves a TIME_WAIT on the server's side.
+    Serve {
+        #[command(flatten)]
+        listen: ListenArgs,
+        /// Make the listener without SO_REUSEADDR, as Python's socket.socket() does: started again within
+        /// 60 s of serving a client, it fails with "Address already in use".
+        #[arg(long)]
+        no_reuse: bool,
+        /// How long a client may take to close its end after the server's line.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+        timeout: Duration,
+        #[command(flatten)]
+        trace: TraceArg,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { addr, trace } => demo(addr, &trace.tracer()),
+        Command::Serve {
+            listen,
+            no_reuse,
+            timeout,
+            trace,
+        } => serve(listen.addr, no_reuse, timeout, &trace.tracer()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("reuseaddr: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// How long a step waits for a connection to reach the state it expects: on loopback it takes well
+/// under a millisecond, so a second means something is wrong.
+const STATE_WAIT: Duration = Duration::from_secs(1);
+
+/// The timeout of every socket of the demo: loopback answers in microseconds.
+const DEMO_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Prints one step of the demo: its number, what was done, and what it proves.
+struct Transcript {
+    step: u32,
+    surprises: Vec<String>,
+}
+
+impl Transcript {
+    fn step(&mut self, what: impl std::fmt::Display) {
+        self.step += 1;
+        println!("\n{}. {what}", self.step);
+    }
+
+    fn note(&self, text: impl std::fmt::Display) {
+        for line in text.to_string().lines() {
+            println!("   {line}");
+        }
+    }
+
+    /// Records a result that differs from what Linux does, so that the run ends with an error.
+    fn surprise(&mut self, text: String) {
+        self.note(format!("UNEXPECTED: {text}"));
+        self.surprises.push(text);
+    }
+}
+
+/// Binds with `reuse` and reports the outcome in words; returns the listener when it bound.
+fn try_bind(addr: SocketAddr, reuse: Reuse, trace: &Trace) -> (Option<TcpListener>, String) {
+    trace.event(format_args!(
+        "socket; setsockopt(SO_REUSEADDR, {}); bind {addr}; listen({})",
+        u8::from(reuse.address),
+        reuseaddr::BACKLOG
+    ));
+    match listen(addr, reuse) {
+        Ok(listener) => (Some(listener), "bound".to_string()),
+        Err(err) => (None, err.to_string()),
+    }
+}
+
+fn option_word(reuse: Reuse) -> &'static str {
+    if reuse.address { "on" } else { "off" }
+}
+
+// ANCHOR: demo
+/// The demo: each step does one thing on real sockets and says what it proves.
+fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
+    println!("reuseaddr demo: why a server started again gets \"Address already in use\"");
+    let mut t = Transcript {
+        step: 0,
+        surprises: Vec::new(),
+    };
+
+    let listener = listen(addr, Reuse::NONE).with_context(|| format!("binding {addr}"))?;
+    let addr = listener.local_addr()?;
+    t.step(format!(
+        "A listener made with socket2, SO_REUSEADDR off: {addr}"
+    ));
+    t.note(format!(
+        "SO_REUSEADDR reads back {}: socket2 leaves a new socket as the kernel makes it.",
+        option_word(Reuse {
+            address: reuse_address_is_on(&listener)?,
+            port: false,
+        })
+    ));
+
+    let closed = close_one(&listener, Side::Server, trace)?;
+    t.step(format!(
+        "A client connects from {}; the server closes first, the client reads the end of the stream \
+         (0 bytes) and closes too.",
+        closed.remote
+    ));
+    show_time_wait(&mut t, closed, "the server's end: it closed first")?;
+
+    drop(listener);
+    trace.event(format_args!("close listener {addr}"));
+    t.step(format!(
+        "The listener is closed: nothing listens on {addr}. Bind it again, SO_REUSEADDR off:"
+    ));
+    let (again, outcome) = try_bind(addr, Reuse::NONE, trace);
+    t.note(&outcome);
+    if again.is_some() {
+        t.surprise(format!(
+            "the bind worked although {addr} had a connection in TIME_WAIT"
+        ));
+    } else {
+        t.note(
+            "This is Python's \"OSError: [Errno 98] Address already in use\". The connection in \
+             TIME_WAIT still holds the address, although nothing listens.",
+        );
+        explain_holders(&t, addr, Reuse::NONE);
+    }
+
+    t.step(format!("Bind {addr} again, SO_REUSEADDR on this time:"));
+    let (again, outcome) = try_bind(addr, Reuse::ADDRESS, trace);
+    t.note(&outcome);
+    if again.is_some() {
+        t.note("Bound: this system lets the new socket alone decide (BSD and macOS do).");
+    } else {
+        t.note(
+            "Still refused: the connection in TIME_WAIT was made without the option, and Linux asks it \
+             of both sockets. A server that ran without SO_REUSEADDR blocks its successor for up to \
+             60 s, whatever the successor sets.",
+        );
+    }
+    drop(again);
+
+    let reusing = listen(SocketAddr::new(addr.ip(), 0), Reuse::ADDRESS)
+        .context("binding a second listener")?;
+    let addr = reusing.local_addr()?;
+    t.step(format!(
+        "The same again with SO_REUSEADDR on from the start, as std does, on {addr}:"
+    ));
+    let closed = close_one(&reusing, Side::Server, trace)?;
+    drop(reusing);
+    trace.event(format_args!("close listener {addr}"));
+    show_time_wait(&mut t, closed, "the server's end, as before")?;
+    let (plain, outcome) = try_bind(addr, Reuse::NONE, trace);
+    t.note(format!("bind {addr}, SO_REUSEADDR off: {outcome}"));
+    if plain.is_some() {
+        t.surprise(format!(
+            "the bind worked although {addr} had a connection in TIME_WAIT"
+        ));
+    }
+    let (reused, outcome) = try_bind(addr, Reuse::ADDRESS, trace);
+    t.note(format!("bind {addr}, SO_REUSEADDR on:  {outcome}"));
+    if reused.is_none() {
+        t.surprise(format!(
+            "SO_REUSEADDR on both sockets did not let the bind pass TIME_WAIT: {outcome}"
+        ));
+    } else {
+        t.note("Both sockets have the option: the bind passes the TIME_WAIT connection.");
+    }
+    drop(reused);
+
+    t.step(format!("std's TcpListener::bind(\"{addr}\"):"));
+    trace.event(format_args!("TcpListener::bind {addr}"));
+    match TcpListener::bind(addr) {
+        Ok(std_listener) => {
+            let on = reuse_address_is_on(&std_listener)?;
+            t.note(format!(
+                "bound, and SO_REUSEADDR reads back {}.",
+                if on { "on" } else { "off" }
+            ));
+            if on {
+                t.note(
+                    "std sets the option on Unix before it binds: a Rust server started again at once \
+                     just works, where the same Python server fails.",
+                );
+            } else {
+                t.note("std leaves the option off here (on Windows it would let another program steal the port).");
+            }
+        }
+        Err(err) => t.surprise(format!("std's bind failed: {err}")),
+    }
+
+    let listener =
+        listen(SocketAddr::new(addr.ip(), 0), Reuse::NONE).context("binding a third listener")?;
+    let addr = listener.local_addr()?;
+    t.step(format!(
+        "Once more without SO_REUSEADDR, on {addr}, but the client closes first this time:"
+    ));
+    let closed = close_one(&listener, Side::Client, trace)?;
+    drop(listener);
+    trace.event(format_args!("close listener {addr}"));
+    show_time_wait(&mut t, closed, "the client's end: it closed first")?;
+    let (plain, outcome) = try_bind(addr, Reuse::NONE, trace);
+    t.note(format!("bind {addr}, SO_REUSEADDR off: {outcome}"));
+    if plain.is_some() {
+        t.note(
+            "The server's end did not wait: TIME_WAIT belongs to the side that closes first. A server \
+             whose clients close first (an HTTP client that is done) leaves its port free.",
+        );
+    } else {
+        t.surprise(format!(
+            "the bind failed although the client closed first: {outcome}"
+        ));
+    }
+
+    two_live_listeners(&mut t, SocketAddr::new(addr.ip(), 0), trace)?;
+
+    println!();
+    if t.surprises.is_empty() {
+        println!(
+            "In short: the side that closes first keeps its end in TIME_WAIT for 60 s, and that holds the \
+             address. SO_REUSEADDR, on the old socket and the new one, lets a new listener bind past it. \
+             std's TcpListener sets it for you on Unix."
+        );
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} step(s) did not go as on Linux: {}",
+            t.surprises.len(),
+            t.surprises.join("; ")
+        )
+    }
+}
+// ANCHOR_END: demo
+
+/// One connection to `listener`, closed with `first` closing first.
+fn close_one(listener: &TcpListener, first: Side, trace: &Trace) -> Result<reuseaddr::Closed> {
+    let (client, server) =
+        connect_pair(listener, DEMO_TIMEOUT).context("connecting to the demo's listener")?;
+    trace.event(format_args!(
+        "connect {} -> {}; accept",
+        client.local_addr()?,
+        client.peer_addr()?
+    ));
+    let closed = close_connection(client, server, first).context("closing the connection")?;
+    let second = match first {
+        Side::Client => "server",
+        Side::Server => "client",
+    };
+    trace.event(format_args!(
+        "close {first:?} end {}; the {second} reads 0 bytes (peer closed); close {second} end",
+        closed.local
+    ));
+    Ok(closed)
+}
+
+/// Two live listeners on one address: refused with SO_REUSEADDR, allowed with SO_REUSEPORT.
+fn two_live_listeners(t: &mut Transcript, ip_only: SocketAddr, trace: &Trace) -> Result<()> {
+    let first = listen(ip_only, Reuse::ADDRESS).context("binding a fourth listener")?;
+    let addr = first.local_addr()?;
+    t.step(format!(
+        "A live listener on {addr} (SO_REUSEADDR on); a second one on the same address:"
+    ));
+    let (second, outcome) = try_bind(addr, Reuse::ADDRESS, trace);
+    t.note(format!("second listener, SO_REUSEADDR on: {outcome}"));
+    if second.is_some() {
+        t.surprise("two live listeners shared an address with SO_REUSEADDR".into());
+    } else {
+        t.note("SO_REUSEADDR never lets two live listeners share an address on Linux.");
+    }
+    drop((first, second));
+    let first = listen(SocketAddr::new(addr.ip(), 0), Reuse::PORT);
+    let Ok(first) = first else {
+        t.note("SO_REUSEPORT is not available on this system.");
+        return Ok(());
+    };
+    let addr = first.local_addr()?;
+    let (second, outcome) = try_bind(addr, Reuse::PORT, trace);
+    t.note(format!(
+        "two listeners on {addr}, both with SO_REUSEPORT: {outcome}"
+    ));
+    if second.is_some() {
+        t.note(
+            "SO_REUSEPORT is the option for that: Linux spreads new connections among the listeners \
+             (several processes of one server, each with its own accept loop).",
+        );
+    } else {
+        t.surprise(format!(
+            "SO_REUSEPORT did not let two listeners share {addr}: {outcome}"
+        ));
+    }
+    Ok(())
+}
+
+/// Shows the connection's end in the kernel's table, and checks that it is in TIME_WAIT.
+fn show_time_wait(t: &mut Transcript, closed: reuseaddr::Closed, whose: &str) -> Result<()> {
+    let (local, remote) = (closed.local, closed.remote);
+    let server_port = match closed.first {
+        Side::Server => local.port(),
+        Side::Client => remote.port(),
+    };
+    match wait_for_state(local, remote, TcpState::TimeWait, STATE_WAIT) {
+        Ok(true) => {
+            t.note("The kernel's TCP table (/proc/net/tcp) for this connection:");
+            for entry in read_tcp_table()?.iter().filter(|entry| {
+                (entry.local == local && entry.remote == remote)
+                    || (entry.local == remote && entry.remote == local)
+            }) {
+                t.note(format!(
+                    "  {:<22} -> {:<22} {}",
+                    entry.local, entry.remote, entry.state
+                ));
+            }
+            t.note(format!(
+                "In TIME_WAIT: {whose}. It stays 60 s. See it yourself in that time:\n  ss -tan state \
+                 time-wait '( sport = :{port} or dport = :{port} )'",
+                port = server_port
+            ));
+        }
+        Ok(false) => t.surprise(format!(
+            "{local} -> {remote} did not reach TIME_WAIT within {STATE_WAIT:?}"
+        )),
+        Err(err) if err.kind() == io::ErrorKind::Unsupported => t.note(format!(
+            "({err}.) Its end {local} is in TIME_WAIT: {whose}."
+        )),
+        Err(err) => return Err(err).context("reading the kernel's TCP table"),
+    }
+    Ok(())
+}
+
+/// Says who holds `addr`, from the kernel's table, when it can be read.
+fn explain_holders(t: &Transcript, addr: SocketAddr, reuse: Reuse) {
+    if let Ok(table) = read_tcp_table() {
+        t.note(format!(
+            "Who holds it: {}.",
+            who_holds(addr, &table).advice(reuse)
+        ));
+    }
+}
+
+// ANCHOR: serve
+/// Serves clients one at a time: one line each, then the server closes first.
+fn serve(addr: SocketAddr, no_reuse: bool, timeout: Duration, trace: &Trace) -> Result<()> {
+    let reuse = if no_reuse {
+        Reuse::NONE
+    } else {
+        Reuse::ADDRESS
+    };
+    let listener = listen(addr, reuse).map_err(|err| bind_failed(addr, reuse, err))?;
+    shared::announce_listening(listener.local_addr()?)?;
+    eprintln!(
+        "SO_REUSEADDR is {}. Each client gets one line, then this server closes first, which leaves the \
+         connection in TIME_WAIT on this side for 60 s. Stop me with Ctrl-C and start me again.",
+        option_word(reuse)
+    );
+    loop {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            // A connection that failed before we took it concerns that client only.
+            Err(err) => {
+                eprintln!("accept failed: {err} (going on)");
+                continue;
+            }
+        };
+        trace.event(format_args!("accept {peer}"));
+        match serve_one(Traced::new(stream, trace.clone()), timeout) {
+            Ok(()) => println!(
+                "served {peer}: the server closed first; that connection is in TIME_WAIT here"
+            ),
+            Err(err) => println!("{peer}: {err:#}"),
+        }
+    }
+}
+
+/// The most a client may send before it closes; more is thrown away with the connection.
+const MAX_DRAIN: usize = 64 * 1024;
+
+/// One client: a line, then the server's FIN first (`shutdown(Write)`), then waits for the client's FIN.
+fn serve_one(stream: Traced<std::net::TcpStream>, timeout: Duration) -> Result<()> {
+    stream.get_ref().set_read_timeout(Some(timeout))?;
+    stream.get_ref().set_write_timeout(Some(timeout))?;
+    (&stream).write_all(
+        format!(
+            "Hello from reuseaddr serve (pid {}). I close first: my end of this connection will wait \
+             in TIME_WAIT.\n",
+            std::process::id()
+        )
+        .as_bytes(),
+    )?;
+    // The FIN goes now: this side closes first. The socket stays open, to read the client's FIN: closing
+    // it with unread bytes in it would send a reset instead (and leave no TIME_WAIT to see).
+    stream.shutdown(Shutdown::Write)?;
+    let mut buf = [0u8; 1024];
+    let mut drained = 0;
+    while drained <= MAX_DRAIN {
+        match (&stream).read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => drained += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err).context("waiting for the client to close"),
+        }
+    }
+    anyhow::bail!("the client sent over {MAX_DRAIN} bytes without closing: dropped")
+}
+// ANCHOR_END: serve
+
+/// The error for a failed bind, with who holds the address when the kernel's table says.
+fn bind_failed(addr: SocketAddr, reuse: Reuse, err: io::Error) -> anyhow::Error {
+    if err.kind() == io::ErrorKind::AddrInUse
+        && let Ok(table) = read_tcp_table()
+    {
+        let advice = who_holds(addr, &table).advice(reuse);
+        let here = if reuse.address {
+            ""
+        } else {
+            " (here: leave out --no-reuse)"
+        };
+        return anyhow::anyhow!("binding {addr}: {err} - {advice}{here}");
+    }
+    anyhow::anyhow!("{}", shared::bind_error_message(addr, &err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}
