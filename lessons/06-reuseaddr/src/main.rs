@@ -114,14 +114,29 @@ impl Transcript {
     }
 }
 
-/// Binds with `reuse` and reports the outcome in words; returns the listener when it bound.
-fn try_bind(addr: SocketAddr, reuse: Reuse, trace: &Trace) -> (Option<TcpListener>, String) {
+/// [`listen`], with a trace line of the calls it makes and what came of them.
+fn traced_listen(addr: SocketAddr, reuse: Reuse, trace: &Trace) -> io::Result<TcpListener> {
+    let result = listen(addr, reuse);
+    let outcome = match &result {
+        Ok(listener) => format!("listening on {}", listener.local_addr()?),
+        Err(err) => format!("failed: {err}"),
+    };
     trace.event(format_args!(
-        "socket; setsockopt(SO_REUSEADDR, {}); bind {addr}; listen({})",
+        "socket; setsockopt(SO_REUSEADDR, {}){}; bind {addr}; listen({}): {outcome}",
         u8::from(reuse.address),
+        if reuse.port {
+            "; setsockopt(SO_REUSEPORT, 1)"
+        } else {
+            ""
+        },
         reuseaddr::BACKLOG
     ));
-    match listen(addr, reuse) {
+    result
+}
+
+/// Binds with `reuse` and reports the outcome in words; returns the listener when it bound.
+fn try_bind(addr: SocketAddr, reuse: Reuse, trace: &Trace) -> (Option<TcpListener>, String) {
+    match traced_listen(addr, reuse, trace) {
         Ok(listener) => (Some(listener), "bound".to_string()),
         Err(err) => (None, err.to_string()),
     }
@@ -140,7 +155,8 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
         surprises: Vec::new(),
     };
 
-    let listener = listen(addr, Reuse::NONE).with_context(|| format!("binding {addr}"))?;
+    let listener =
+        traced_listen(addr, Reuse::NONE, trace).with_context(|| format!("binding {addr}"))?;
     let addr = listener.local_addr()?;
     t.step(format!(
         "A listener made with socket2, SO_REUSEADDR off: {addr}"
@@ -194,7 +210,7 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
     }
     drop(again);
 
-    let reusing = listen(SocketAddr::new(addr.ip(), 0), Reuse::ADDRESS)
+    let reusing = traced_listen(SocketAddr::new(addr.ip(), 0), Reuse::ADDRESS, trace)
         .context("binding a second listener")?;
     let addr = reusing.local_addr()?;
     t.step(format!(
@@ -243,8 +259,8 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
         Err(err) => t.surprise(format!("std's bind failed: {err}")),
     }
 
-    let listener =
-        listen(SocketAddr::new(addr.ip(), 0), Reuse::NONE).context("binding a third listener")?;
+    let listener = traced_listen(SocketAddr::new(addr.ip(), 0), Reuse::NONE, trace)
+        .context("binding a third listener")?;
     let addr = listener.local_addr()?;
     t.step(format!(
         "Once more without SO_REUSEADDR, on {addr}, but the client closes first this time:"
@@ -296,12 +312,12 @@ fn close_one(listener: &TcpListener, first: Side, trace: &Trace) -> Result<reuse
         client.peer_addr()?
     ));
     let closed = close_connection(client, server, first).context("closing the connection")?;
-    let second = match first {
-        Side::Client => "server",
-        Side::Server => "client",
+    let (first, second) = match first {
+        Side::Client => ("client", "server"),
+        Side::Server => ("server", "client"),
     };
     trace.event(format_args!(
-        "close {first:?} end {}; the {second} reads 0 bytes (peer closed); close {second} end",
+        "close the {first}'s end {}; the {second} reads 0 bytes (peer closed); close the {second}'s end",
         closed.local
     ));
     Ok(closed)
@@ -309,7 +325,8 @@ fn close_one(listener: &TcpListener, first: Side, trace: &Trace) -> Result<reuse
 
 /// Two live listeners on one address: refused with SO_REUSEADDR, allowed with SO_REUSEPORT.
 fn two_live_listeners(t: &mut Transcript, ip_only: SocketAddr, trace: &Trace) -> Result<()> {
-    let first = listen(ip_only, Reuse::ADDRESS).context("binding a fourth listener")?;
+    let first =
+        traced_listen(ip_only, Reuse::ADDRESS, trace).context("binding a fourth listener")?;
     let addr = first.local_addr()?;
     t.step(format!(
         "A live listener on {addr} (SO_REUSEADDR on); a second one on the same address:"
@@ -322,7 +339,7 @@ fn two_live_listeners(t: &mut Transcript, ip_only: SocketAddr, trace: &Trace) ->
         t.note("SO_REUSEADDR never lets two live listeners share an address on Linux.");
     }
     drop((first, second));
-    let first = listen(SocketAddr::new(addr.ip(), 0), Reuse::PORT);
+    let first = traced_listen(SocketAddr::new(addr.ip(), 0), Reuse::PORT, trace);
     let Ok(first) = first else {
         t.note("SO_REUSEPORT is not available on this system.");
         return Ok(());
@@ -399,7 +416,8 @@ fn serve(addr: SocketAddr, no_reuse: bool, timeout: Duration, trace: &Trace) -> 
     } else {
         Reuse::ADDRESS
     };
-    let listener = listen(addr, reuse).map_err(|err| bind_failed(addr, reuse, err))?;
+    let listener =
+        traced_listen(addr, reuse, trace).map_err(|err| bind_failed(addr, reuse, err))?;
     shared::announce_listening(listener.local_addr()?)?;
     eprintln!(
         "SO_REUSEADDR is {}. Each client gets one line, then this server closes first, which leaves the \

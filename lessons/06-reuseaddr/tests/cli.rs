@@ -1,0 +1,291 @@
+//! The `reuseaddr` program itself: the demo's transcript, and the server stopped and started again as a
+//! learner would, against `nc` and `python3`. Every child process has a timeout, and each server is
+//! killed when its test ends.
+//!
+//! Tests that start a server again on the same port use a loopback address of their own (127.0.0.30 and
+//! up), where no other test's socket can take or hold that port in between.
+//!
+//! A test that needs `nc` or `python3` says so and skips when it is missing, except under `CI=true` or
+//! `REQUIRE_PEERS=1`, where that is a failure.
+
+use std::io::Read;
+use std::net::SocketAddr;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use shared::testing::{
+    IO_TIMEOUT, PROCESS_TIMEOUT, Peer, ServerProcess, assert_help_quoted_in_book, connect, peer,
+    read_line,
+};
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_reuseaddr");
+
+/// `reuseaddr` with a timeout on the whole run.
+fn reuseaddr() -> Command {
+    let mut command = Command::new(PROGRAM);
+    command.timeout(PROCESS_TIMEOUT);
+    command
+}
+
+/// Connects to a `serve`, reads its line, and then the end of the stream: the server closes first.
+#[track_caller]
+fn greeted_and_closed_by(addr: SocketAddr) -> (SocketAddr, SocketAddr) {
+    let mut client = connect(addr);
+    let ends = (client.local_addr().unwrap(), client.peer_addr().unwrap());
+    let line = read_line(&mut client);
+    assert!(
+        line.starts_with("Hello from reuseaddr serve"),
+        "the server's line: {line:?}"
+    );
+    let mut rest = Vec::new();
+    client
+        .read_to_end(&mut rest)
+        .expect("the server should close its end first, so the client reads the end of the stream");
+    assert!(rest.is_empty(), "nothing after the line: {rest:?}");
+    ends
+}
+
+#[test]
+fn help_describes_both_commands_and_their_options() {
+    reuseaddr()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("demo").and(predicate::str::contains("serve")));
+    reuseaddr()
+        .args(["serve", "--help"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("--no-reuse")
+                .and(predicate::str::contains("--addr"))
+                .and(predicate::str::contains("--timeout"))
+                .and(predicate::str::contains("--trace")),
+        );
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    for args in [
+        &["serve", "--addr", "localhost:7878"][..],
+        &["demo", "--addr", "127.0.0.1"],
+        &["serve", "--timeout", "0s"],
+        &["restart"],
+        &[],
+    ] {
+        let output = reuseaddr().args(args).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "reuseaddr {args:?} is bad usage: exit 2; stderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// The issue's promise: the demo reproduces "Address already in use" every time, and explains it. Run a
+/// few times in a row, each leaving its connections in TIME_WAIT for the next.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_demo_reproduces_address_in_use_every_time_and_explains_it() {
+    for _ in 0..5 {
+        let output = reuseaddr()
+            .args(["demo", "--addr", "127.0.0.30:0"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "the demo should go as on Linux:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for phrase in [
+            "SO_REUSEADDR reads back off",
+            "TIME_WAIT",
+            "the server's end: it closed first",
+            "Address already in use (os error 98)",
+            "Errno 98",
+            "Linux asks it of both sockets",
+            "SO_REUSEADDR on:  bound",
+            "SO_REUSEADDR reads back on",
+            "the client's end: it closed first",
+            "SO_REUSEADDR off: bound",
+            "both with SO_REUSEPORT: bound",
+            "ss -tan state time-wait",
+        ] {
+            assert!(
+                stdout.contains(phrase),
+                "the demo should say {phrase:?}:\n{stdout}"
+            );
+        }
+        for step in 1..=8 {
+            assert!(
+                stdout.contains(&format!("\n{step}. ")),
+                "step {step} is missing:\n{stdout}"
+            );
+        }
+        assert!(!stdout.contains("UNEXPECTED"), "{stdout}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_demo_traces_each_socket_call() {
+    reuseaddr()
+        .args(["demo", "--addr", "127.0.0.31:0", "--trace"])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("setsockopt(SO_REUSEADDR, 0); bind 127.0.0.31:0; listen(128): listening on")
+                .and(predicate::str::contains("listen(128): failed: Address already in use"))
+                .and(predicate::str::contains("; accept"))
+                .and(predicate::str::contains("close listener 127.0.0.31:"))
+                .and(predicate::str::contains("TcpListener::bind 127.0.0.31:")),
+        );
+}
+
+/// The server sends its line and closes first; the client sees the end of the stream; the server's end
+/// is left in TIME_WAIT; and the server goes on with the next client.
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_closes_first_and_leaves_time_wait_on_its_side() {
+    use reuseaddr::{TcpState, wait_for_state};
+
+    let server = ServerProcess::start(PROGRAM, ["serve", "--addr", "127.0.0.32:0"]);
+    let (client_end, server_end) = greeted_and_closed_by(server.addr());
+    assert!(
+        wait_for_state(server_end, client_end, TcpState::TimeWait, IO_TIMEOUT).unwrap(),
+        "the server closed first: its end should be in TIME_WAIT"
+    );
+    greeted_and_closed_by(server.addr());
+}
+
+/// Stopped and started again at once without SO_REUSEADDR, the server fails the way Python's does, and
+/// says why; with SO_REUSEADDR it still fails, because the connection in TIME_WAIT was made without it.
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_started_again_without_reuse_fails_and_says_why() {
+    let server = ServerProcess::start(PROGRAM, ["serve", "--no-reuse", "--addr", "127.0.0.33:0"]);
+    let addr = server.addr().to_string();
+    greeted_and_closed_by(server.addr());
+    server.stop();
+
+    reuseaddr()
+        .args(["serve", "--no-reuse", "--addr", &addr])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(format!("binding {addr}: Address already in use"))
+                .and(predicate::str::contains("1 connection(s) in TIME_WAIT"))
+                .and(predicate::str::contains("leave out --no-reuse")),
+        );
+    reuseaddr()
+        .args(["serve", "--addr", &addr])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "made by a program that did not set SO_REUSEADDR",
+        ));
+}
+
+/// With SO_REUSEADDR (the default), the server starts again at once on the same address.
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_with_reuse_starts_again_at_once() {
+    let server = ServerProcess::start(PROGRAM, ["serve", "--addr", "127.0.0.34:0"]);
+    let addr = server.addr();
+    greeted_and_closed_by(addr);
+    server.stop();
+
+    let again = ServerProcess::start(PROGRAM, ["serve", "--addr", &addr.to_string()]);
+    assert_eq!(again.addr(), addr);
+    greeted_and_closed_by(addr);
+}
+
+/// A client that neither closes nor stops sending cannot hold the server: after `--timeout` it is
+/// dropped, and the next client is served.
+#[test]
+fn serve_drops_a_client_that_never_closes_and_goes_on() {
+    let server = ServerProcess::start(PROGRAM, ["serve", "--timeout", "200ms"]);
+    let mut idle = connect(server.addr());
+    let line = read_line(&mut idle);
+    assert!(line.starts_with("Hello"), "{line:?}");
+    // `idle` stays open and says nothing: the server waits for its FIN until the timeout.
+    greeted_and_closed_by(server.addr());
+    drop(idle);
+}
+
+/// `nc` as the client: it prints the server's line and exits when the server closes.
+#[test]
+fn nc_gets_the_line_and_the_end_of_the_stream() {
+    let Some(nc) = peer(Peer::Nc) else { return };
+    let server = ServerProcess::start(PROGRAM, ["serve"]);
+    let addr = server.addr();
+    Command::new(nc)
+        .args([addr.ip().to_string(), addr.port().to_string()])
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("Hello from reuseaddr serve"));
+}
+
+/// The same story in Python, the learner's own language: a Python server without SO_REUSEADDR closes a
+/// connection first and leaves TIME_WAIT; binding again gets `[Errno 98]`; and `reuseaddr serve`, with
+/// SO_REUSEADDR, reads the kernel's table and says the TIME_WAIT was left by a program without it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_python_server_without_so_reuseaddr_leaves_the_same_trap() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let script = r#"
+import socket
+listener = socket.socket()
+listener.bind(("127.0.0.35", 0))
+listener.listen()
+addr = listener.getsockname()
+client = socket.create_connection(addr, timeout=3)
+server, _ = listener.accept()
+server.close()                         # the server closes first
+assert client.recv(16) == b""          # the client reads the end of the stream
+client.close()
+listener.close()
+again = socket.socket()
+try:
+    again.bind(addr)
+    print("bound")
+except OSError as err:
+    print(err)
+print(f"{addr[0]}:{addr[1]}")
+"#;
+    let output = Command::new(python)
+        .args(["-c", script])
+        .timeout(PROCESS_TIMEOUT)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut lines = stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("[Errno 98] Address already in use"),
+        "{stdout}"
+    );
+    let addr = lines.next().expect("the address");
+    reuseaddr()
+        .args(["serve", "--addr", addr])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "made by a program that did not set SO_REUSEADDR",
+        ));
+}
+
+#[test]
+fn the_help_shown_in_the_book_is_current() {
+    assert_help_quoted_in_book(PROGRAM, "cargo run -q -p reuseaddr -- --help");
+}
