@@ -1,4 +1,12 @@
-//! The reference solution of lesson 06. The book includes its parts by their `ANCHOR` names.
+//! Lesson 06, your version. Replace each `todo!()` and run `cargo run -- check 6` after every step.
+//! Stuck? `cargo run -- hint 6`. Lost? `cargo run -- reset 6` puts this file back as it was.
+//!
+//! Step 1 is [`listen`] and [`reuse_address_is_on`], step 2 [`parse_tcp_table`] and
+//! [`parse_proc_address`], step 3 [`close_connection`], step 4 [`who_holds`]. The types ([`Reuse`],
+//! [`TcpState`], [`TcpEntry`], [`Side`], [`Closed`], [`Holders`]), `set_reuse_port`, [`read_tcp_table`],
+//! [`wait_for_state`], [`connect_pair`] and [`Holders::advice`] are given.
+// Until you write the bodies, parameters and helpers are unused; this keeps the compiler quiet about it.
+#![allow(unused_variables, unused_mut, unused_imports, dead_code)]
 
 use std::io::{self, ErrorKind, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
@@ -6,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-// ANCHOR: reuse
 /// The address-reuse options a listener is made with. A new socket has both off, and socket2 leaves
 /// them off until asked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,23 +48,24 @@ impl Reuse {
 /// How many connections the kernel may keep ready (handshake done) before `accept` takes them: room for
 /// a burst. The kernel caps it at `net.core.somaxconn` (`/proc/sys/net/core/somaxconn`).
 pub const BACKLOG: i32 = 128;
-// ANCHOR_END: reuse
 
-// ANCHOR: listen
 /// Makes a listener the long way, one system call at a time, as Python's `socket.socket()`,
 /// `setsockopt`, `bind` and `listen` do: with `reuse` choosing `SO_REUSEADDR` and `SO_REUSEPORT`.
 ///
 /// The options must be set between `socket` and `bind`: `bind` is where the kernel checks them.
 pub fn listen(addr: SocketAddr, reuse: Reuse) -> io::Result<TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    // Set it either way, so that the choice is written down here and not left to a default.
-    socket.set_reuse_address(reuse.address)?;
-    if reuse.port {
-        set_reuse_port(&socket)?;
-    }
-    socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
-    Ok(socket.into())
+    // TODO(step 1): the four system calls of Python's socket.socket(), setsockopt, bind and listen, with
+    //   socket2:
+    //   - `Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?`, where the domain (IPv4 or IPv6) is
+    //     the one of `addr`: `Domain::for_address(addr)`;
+    //   - `socket.set_reuse_address(reuse.address)?`, and when `reuse.port`, `set_reuse_port(&socket)?`
+    //     (given below). Both before `bind`: `bind` is where the kernel looks at them;
+    //   - `socket.bind(&addr.into())?` (socket2 takes its own `SockAddr`, which `into()` makes) and
+    //     `socket.listen(BACKLOG)?`;
+    //   - `Ok(socket.into())`: a `Socket` turns into a std `TcpListener`.
+    //   Return every error with `?`: "Address already in use" is an answer the caller needs, not a panic.
+    //   (`TcpListener::bind` would do all of this in one call, but it turns SO_REUSEADDR on by itself.)
+    todo!("step 1: a listener made one system call at a time")
 }
 
 #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
@@ -75,12 +83,11 @@ fn set_reuse_port(_socket: &Socket) -> io::Result<()> {
 
 /// Reads `SO_REUSEADDR` back from any listener, one made by [`listen`] or by std's `TcpListener::bind`.
 pub fn reuse_address_is_on(listener: &TcpListener) -> io::Result<bool> {
-    // `SockRef` lends socket2's methods to a socket that std owns, without taking it over.
-    SockRef::from(listener).reuse_address()
+    // TODO(step 1): socket2's `SockRef::from(listener)` lends socket2's methods to a socket std owns;
+    //   its `reuse_address()` reads SO_REUSEADDR back (getsockopt).
+    todo!("step 1: read SO_REUSEADDR back")
 }
-// ANCHOR_END: listen
 
-// ANCHOR: tcp_state
 /// The state of a TCP socket, as the kernel numbers it (Linux's `include/net/tcp_states.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TcpState {
@@ -152,9 +159,7 @@ pub struct TcpEntry {
     pub remote: SocketAddr,
     pub state: TcpState,
 }
-// ANCHOR_END: tcp_state
 
-// ANCHOR: parse_tcp_table
 /// Parses the text of `/proc/net/tcp` or `/proc/net/tcp6`: a header line, then one line per socket,
 ///
 /// ```text
@@ -165,59 +170,36 @@ pub struct TcpEntry {
 /// where `0100007F:1F90` is 127.0.0.1 port 8080 and `0A` is state 10, `LISTEN`. A line that does not
 /// parse is an `InvalidData` error that says which line.
 pub fn parse_tcp_table(text: &str) -> io::Result<Vec<TcpEntry>> {
-    let mut entries = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.is_empty() || fields[0] == "sl" {
-            continue;
-        }
-        let entry = match fields[..] {
-            [_, local, remote, state, ..] => parse_proc_address(local).and_then(|local| {
-                Some(TcpEntry {
-                    local,
-                    remote: parse_proc_address(remote)?,
-                    state: TcpState::from_code(u8::from_str_radix(state, 16).ok()?),
-                })
-            }),
-            _ => None,
-        };
-        let entry = entry.ok_or_else(|| {
-            io::Error::new(
-                ErrorKind::InvalidData,
-                format!(
-                    "line {} of the TCP table does not parse: {line:?}",
-                    index + 1
-                ),
-            )
-        })?;
-        entries.push(entry);
-    }
-    Ok(entries)
+    // TODO(step 2): for each line of `text` (`text.lines().enumerate()`, for the line numbers):
+    //   - `line.split_whitespace()` gives its fields (the lines start with spaces, and the columns are
+    //     separated by one space or more). Skip the header, the line whose first field is `sl`;
+    //   - the fields that matter are the second (the local address), the third (the remote address) and
+    //     the fourth (the state): `parse_proc_address` (below) for the addresses, and for the state a
+    //     hexadecimal number (`0A` is 10: `u8::from_str_radix(field, 16)`) that `TcpState::from_code`
+    //     (given) names;
+    //   - a line with fewer fields, or a field that does not parse, is an error:
+    //     `io::Error::new(ErrorKind::InvalidData, format!(...))` with the line (or its number) in the
+    //     message, so that whoever reads it can find the line.
+    //   Collect the `TcpEntry`s in a `Vec`, in the order of the lines.
+    todo!("step 2: parse the kernel's TCP table")
 }
 
 /// Parses `0100007F:1F90` (IPv4) or 32 hex digits and a port (IPv6). The port is a plain hexadecimal
 /// number. The address is printed as 32-bit words in the machine's own byte order, so the bytes of each
 /// word come back with `to_ne_bytes` (on x86, `0100007F` is the bytes 7F 00 00 01: 127.0.0.1).
 pub fn parse_proc_address(text: &str) -> Option<SocketAddr> {
-    let (ip, port) = text.split_once(':')?;
-    let port = u16::from_str_radix(port, 16).ok()?;
-    let mut bytes = Vec::with_capacity(16);
-    if !matches!(ip.len(), 8 | 32) || !ip.is_ascii() {
-        return None;
-    }
-    for word in 0..ip.len() / 8 {
-        let word = u32::from_str_radix(&ip[word * 8..word * 8 + 8], 16).ok()?;
-        bytes.extend_from_slice(&word.to_ne_bytes());
-    }
-    let ip = match <[u8; 4]>::try_from(bytes.as_slice()) {
-        Ok(v4) => IpAddr::V4(Ipv4Addr::from(v4)),
-        Err(_) => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(bytes.as_slice()).ok()?)),
-    };
-    Some(SocketAddr::new(ip, port))
+    // TODO(step 2): `text.split_once(':')` into the address and the port:
+    //   - the port is hexadecimal: `u16::from_str_radix(port, 16).ok()?`;
+    //   - the address is 8 hex digits (IPv4) or 32 (IPv6), anything else is `None`: each group of 8 digits
+    //     is a `u32` (`u32::from_str_radix`), and its bytes in the machine's own order (`to_ne_bytes()`)
+    //     are 4 bytes of the address, in order;
+    //   - 4 bytes make an `Ipv4Addr`, 16 an `Ipv6Addr` (both have `From<[u8; N]>`); then
+    //     `SocketAddr::new(ip.into(), port)`.
+    //   Return `None` for anything that does not parse (`?` works on `Option` too); slicing a string
+    //   with non-ASCII characters could panic, so check `is_ascii()` before cutting it into groups.
+    todo!("step 2: an address of the TCP table")
 }
-// ANCHOR_END: parse_tcp_table
 
-// ANCHOR: read_tcp_table
 /// The kernel's table of this machine's TCP sockets (of this network namespace), IPv4 and IPv6: what
 /// `ss -tan` shows. Linux only: other systems have no `/proc/net/tcp` (`netstat -an` shows the same).
 #[cfg(target_os = "linux")]
@@ -252,12 +234,31 @@ pub fn wait_for_state(
     state: TcpState,
     within: Duration,
 ) -> io::Result<bool> {
+    wait_for_table(within, |table| {
+        table
+            .iter()
+            .any(|entry| entry.local == local && entry.remote == remote && entry.state == state)
+    })
+}
+
+/// Reads the table again and again (every millisecond) until the connection from `local` to `remote` is
+/// gone from it (closed for good, not in TIME_WAIT), for at most `within`; returns whether it went.
+pub fn wait_until_gone(
+    local: SocketAddr,
+    remote: SocketAddr,
+    within: Duration,
+) -> io::Result<bool> {
+    wait_for_table(within, |table| {
+        !table
+            .iter()
+            .any(|entry| entry.local == local && entry.remote == remote)
+    })
+}
+
+fn wait_for_table(within: Duration, done: impl Fn(&[TcpEntry]) -> bool) -> io::Result<bool> {
     let deadline = Instant::now() + within;
     loop {
-        let found = read_tcp_table()?
-            .iter()
-            .any(|entry| entry.local == local && entry.remote == remote && entry.state == state);
-        if found {
+        if done(&read_tcp_table()?) {
             return Ok(true);
         }
         if Instant::now() >= deadline {
@@ -266,9 +267,7 @@ pub fn wait_for_state(
         std::thread::sleep(Duration::from_millis(1));
     }
 }
-// ANCHOR_END: read_tcp_table
 
-// ANCHOR: connect_pair
 /// Which end of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -293,9 +292,7 @@ pub fn connect_pair(
     }
     Ok((client, server))
 }
-// ANCHOR_END: connect_pair
 
-// ANCHOR: close_connection
 /// A connection closed by [`close_connection`]: which side closed first, and the connection as that side
 /// saw it. That side's socket is the one left in `TIME_WAIT`, on `local`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,33 +309,19 @@ pub struct Closed {
 /// Linux; the other side goes through `CLOSE_WAIT` and `LAST_ACK`, and is gone as soon as its FIN is
 /// acknowledged. Both streams must have read timeouts ([`connect_pair`] sets them).
 pub fn close_connection(client: TcpStream, server: TcpStream, first: Side) -> io::Result<Closed> {
-    let (closes_first, closes_second) = match first {
-        Side::Client => (client, server),
-        Side::Server => (server, client),
-    };
-    let closed = Closed {
-        first,
-        local: closes_first.local_addr()?,
-        remote: closes_first.peer_addr()?,
-    };
-    // Dropping a TcpStream is `close`: the kernel sends a FIN after any bytes still to send.
-    drop(closes_first);
-    // The other side learns of it as a read that returns 0 bytes; what comes before that is thrown away.
-    let mut buf = [0u8; 1024];
-    loop {
-        match (&closes_second).read(&mut buf) {
-            Ok(0) => break,
-            Ok(_) => continue,
-            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
-        }
-    }
-    drop(closes_second);
-    Ok(closed)
+    // TODO(step 3): which stream closes first, and which second: `match first` on the two streams.
+    //   - make the `Closed` first, from the first closer's `local_addr()?` and `peer_addr()?`: once the
+    //     stream is closed, it can no longer tell them;
+    //   - close the first: `drop(stream)` is `close()`, and the kernel sends a FIN;
+    //   - the other side reads (`read` into a small buffer, in a loop; `Read` is implemented for
+    //     `&TcpStream` as well) and throws away what it gets, until a read returns `Ok(0)`: the FIN has
+    //     arrived. An `ErrorKind::Interrupted` error means "try again"; any other error is returned;
+    //   - then close it too (`drop`), and return the `Closed`.
+    //   Closing the second side before it has read everything sends a reset (RST) instead of a FIN, and
+    //   a reset leaves no TIME_WAIT at all.
+    todo!("step 3: close a connection, `first` first")
 }
-// ANCHOR_END: close_connection
 
-// ANCHOR: who_holds
 /// The sockets of the kernel's table that use an address, counted by what they are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Holders {
@@ -354,22 +337,16 @@ pub struct Holders {
 /// port whose IP is the same, or where either IP is the unspecified one (`0.0.0.0`, `::`), which means
 /// every address of the machine.
 pub fn who_holds(addr: SocketAddr, table: &[TcpEntry]) -> Holders {
-    let mut holders = Holders::default();
-    for entry in table {
-        let (ip, wanted) = (entry.local.ip().to_canonical(), addr.ip().to_canonical());
-        let overlaps = ip == wanted || ip.is_unspecified() || wanted.is_unspecified();
-        if entry.local.port() != addr.port() || !overlaps {
-            continue;
-        }
-        match entry.state {
-            TcpState::Listen => holders.listening += 1,
-            TcpState::TimeWait => holders.time_wait += 1,
-            _ => holders.other += 1,
-        }
-    }
-    holders
+    // TODO(step 4): start from `Holders::default()` and look at each entry's `local` address only (the
+    //   `remote` one is the other end's: it holds nothing here):
+    //   - it must have the same port (`port()`);
+    //   - and an IP that overlaps: the same one, or either of the two is the unspecified address
+    //     (`is_unspecified()`: 0.0.0.0 or ::, "every address of this machine"). Compare the IPs with
+    //     `to_canonical()` first: a dual-stack socket shows 127.0.0.1 as `::ffff:127.0.0.1`;
+    //   - count it by its state: `TcpState::Listen` in `listening`, `TcpState::TimeWait` in
+    //     `time_wait`, anything else in `other`.
+    todo!("step 4: who holds an address")
 }
-// ANCHOR_END: who_holds
 
 impl Holders {
     /// What to do about an `AddrInUse` from a `bind` made with `reuse`, given who holds the address.
@@ -383,29 +360,38 @@ impl Holders {
         if self.time_wait > 0 {
             advice.push(if reuse.address {
                 format!(
-                    "{} connection(s) in TIME_WAIT hold it, made by a program that did not set \
-                     SO_REUSEADDR: Linux lets a bind pass TIME_WAIT only when both sockets have the \
-                     option, so wait for them to expire (at most 60 s)",
-                    self.time_wait
+                    "{} in TIME_WAIT, made by a program that did not set SO_REUSEADDR: Linux lets a \
+                     bind pass TIME_WAIT only when both sockets have the option, so wait for them to \
+                     expire (at most 60 s)",
+                    connections(self.time_wait)
                 )
             } else {
                 format!(
-                    "{} connection(s) in TIME_WAIT hold it: this side closed them first, in the last \
-                     60 s. Set SO_REUSEADDR (std's TcpListener::bind does), or wait",
-                    self.time_wait
+                    "{} in TIME_WAIT: this side closed them first, in the last 60 s. Set \
+                     SO_REUSEADDR (std's TcpListener::bind does), or wait",
+                    connections(self.time_wait)
                 )
             });
         }
         if self.other > 0 {
             advice.push(format!(
-                "{} connection(s) on that port are still open, perhaps accepted by an earlier server \
-                 and still served by a process it started: `ss -tanp` shows them",
-                self.other
+                "{} on that port still open, perhaps accepted by an earlier server and still served \
+                 by a process it started: `ss -tanp` shows them",
+                connections(self.other)
             ));
         }
         if advice.is_empty() {
             return "nothing in this machine's TCP table holds it any more: try again".into();
         }
         advice.join("; ")
+    }
+}
+
+/// "1 connection", "2 connections".
+fn connections(count: usize) -> String {
+    if count == 1 {
+        "1 connection".into()
+    } else {
+        format!("{count} connections")
     }
 }

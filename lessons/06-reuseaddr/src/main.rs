@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use reuseaddr::{
     Reuse, Side, TcpState, close_connection, connect_pair, listen, read_tcp_table,
-    reuse_address_is_on, wait_for_state, who_holds,
+    reuse_address_is_on, wait_for_state, wait_until_gone, who_holds,
 };
 use shared::cli::{ListenArgs, TraceArg, parse_duration, parse_listen_addr};
 use shared::trace::{Trace, Traced};
@@ -54,8 +54,9 @@ enum Command {
         /// 60 s of serving a client, it fails with "Address already in use".
         #[arg(long)]
         no_reuse: bool,
-        /// How long a client may take to close its end after the server's line.
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+        /// How long a client may take to close its end after the server's line (with `nc`, press
+        /// Ctrl-D). Clients are served one at a time, so a client that stays holds the next ones back.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
         timeout: Duration,
         #[command(flatten)]
         trace: TraceArg,
@@ -117,20 +118,24 @@ impl Transcript {
 /// [`listen`], with a trace line of the calls it makes and what came of them.
 fn traced_listen(addr: SocketAddr, reuse: Reuse, trace: &Trace) -> io::Result<TcpListener> {
     let result = listen(addr, reuse);
-    let outcome = match &result {
-        Ok(listener) => format!("listening on {}", listener.local_addr()?),
-        Err(err) => format!("failed: {err}"),
+    let port_option = if reuse.port {
+        "; setsockopt(SO_REUSEPORT, 1)"
+    } else {
+        ""
     };
-    trace.event(format_args!(
-        "socket; setsockopt(SO_REUSEADDR, {}){}; bind {addr}; listen({}): {outcome}",
-        u8::from(reuse.address),
-        if reuse.port {
-            "; setsockopt(SO_REUSEPORT, 1)"
-        } else {
-            ""
-        },
-        reuseaddr::BACKLOG
-    ));
+    let calls = format!(
+        "socket; setsockopt(SO_REUSEADDR, {}){port_option}; bind {addr}",
+        u8::from(reuse.address)
+    );
+    match &result {
+        Ok(listener) => trace.event(format_args!(
+            "{calls}; listen({}): listening on {}",
+            reuseaddr::BACKLOG,
+            listener.local_addr()?
+        )),
+        // `listen` hardly ever fails once `bind` has worked: this is `bind`'s error.
+        Err(err) => trace.event(format_args!("{calls}: failed: {err}")),
+    }
     result
 }
 
@@ -175,7 +180,7 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
          (0 bytes) and closes too.",
         closed.remote
     ));
-    show_time_wait(&mut t, closed, "the server's end: it closed first")?;
+    show_time_wait(&mut t, closed, "the server's end, which closed first")?;
 
     drop(listener);
     trace.event(format_args!("close listener {addr}"));
@@ -239,8 +244,12 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
     drop(reused);
 
     t.step(format!("std's TcpListener::bind(\"{addr}\"):"));
-    trace.event(format_args!("TcpListener::bind {addr}"));
-    match TcpListener::bind(addr) {
+    let bound = TcpListener::bind(addr);
+    match &bound {
+        Ok(_) => trace.event(format_args!("TcpListener::bind {addr}: listening")),
+        Err(err) => trace.event(format_args!("TcpListener::bind {addr}: failed: {err}")),
+    }
+    match bound {
         Ok(std_listener) => {
             let on = reuse_address_is_on(&std_listener)?;
             t.note(format!(
@@ -249,8 +258,9 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
             ));
             if on {
                 t.note(
-                    "std sets the option on Unix before it binds: a Rust server started again at once \
-                     just works, where the same Python server fails.",
+                    "The connection of step 5 is still in TIME_WAIT on this address: std set the \
+                     option (on Unix) before it bound, so a Rust server started again at once just \
+                     works, where the same Python server fails.",
                 );
             } else {
                 t.note("std leaves the option off here (on Windows it would let another program steal the port).");
@@ -268,7 +278,11 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
     let closed = close_one(&listener, Side::Client, trace)?;
     drop(listener);
     trace.event(format_args!("close listener {addr}"));
-    show_time_wait(&mut t, closed, "the client's end: it closed first")?;
+    show_time_wait(&mut t, closed, "the client's end, which closed first")?;
+    // The server's end goes through LAST_ACK: wait until it is gone, or the bind could come too early.
+    if !wait_until_gone(closed.remote, closed.local, STATE_WAIT).unwrap_or(true) {
+        t.surprise(format!("the server's end {} did not close", closed.remote));
+    }
     let (plain, outcome) = try_bind(addr, Reuse::NONE, trace);
     t.note(format!("bind {addr}, SO_REUSEADDR off: {outcome}"));
     if plain.is_some() {
@@ -468,6 +482,10 @@ fn serve_one(stream: Traced<std::net::TcpStream>, timeout: Duration) -> Result<(
             Ok(0) => return Ok(()),
             Ok(n) => drained += n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) if shared::trace::is_timeout(&err) => anyhow::bail!(
+                "the client did not close its end within {timeout:?} (--timeout): dropped; with nc, \
+                 press Ctrl-D after the line"
+            ),
             Err(err) => return Err(err).context("waiting for the client to close"),
         }
     }

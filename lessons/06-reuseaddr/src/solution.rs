@@ -252,12 +252,31 @@ pub fn wait_for_state(
     state: TcpState,
     within: Duration,
 ) -> io::Result<bool> {
+    wait_for_table(within, |table| {
+        table
+            .iter()
+            .any(|entry| entry.local == local && entry.remote == remote && entry.state == state)
+    })
+}
+
+/// Reads the table again and again (every millisecond) until the connection from `local` to `remote` is
+/// gone from it (closed for good, not in TIME_WAIT), for at most `within`; returns whether it went.
+pub fn wait_until_gone(
+    local: SocketAddr,
+    remote: SocketAddr,
+    within: Duration,
+) -> io::Result<bool> {
+    wait_for_table(within, |table| {
+        !table
+            .iter()
+            .any(|entry| entry.local == local && entry.remote == remote)
+    })
+}
+
+fn wait_for_table(within: Duration, done: impl Fn(&[TcpEntry]) -> bool) -> io::Result<bool> {
     let deadline = Instant::now() + within;
     loop {
-        let found = read_tcp_table()?
-            .iter()
-            .any(|entry| entry.local == local && entry.remote == remote && entry.state == state);
-        if found {
+        if done(&read_tcp_table()?) {
             return Ok(true);
         }
         if Instant::now() >= deadline {
@@ -383,29 +402,38 @@ impl Holders {
         if self.time_wait > 0 {
             advice.push(if reuse.address {
                 format!(
-                    "{} connection(s) in TIME_WAIT hold it, made by a program that did not set \
-                     SO_REUSEADDR: Linux lets a bind pass TIME_WAIT only when both sockets have the \
-                     option, so wait for them to expire (at most 60 s)",
-                    self.time_wait
+                    "{} in TIME_WAIT, made by a program that did not set SO_REUSEADDR: Linux lets a \
+                     bind pass TIME_WAIT only when both sockets have the option, so wait for them to \
+                     expire (at most 60 s)",
+                    connections(self.time_wait)
                 )
             } else {
                 format!(
-                    "{} connection(s) in TIME_WAIT hold it: this side closed them first, in the last \
-                     60 s. Set SO_REUSEADDR (std's TcpListener::bind does), or wait",
-                    self.time_wait
+                    "{} in TIME_WAIT: this side closed them first, in the last 60 s. Set \
+                     SO_REUSEADDR (std's TcpListener::bind does), or wait",
+                    connections(self.time_wait)
                 )
             });
         }
         if self.other > 0 {
             advice.push(format!(
-                "{} connection(s) on that port are still open, perhaps accepted by an earlier server \
-                 and still served by a process it started: `ss -tanp` shows them",
-                self.other
+                "{} on that port still open, perhaps accepted by an earlier server and still served \
+                 by a process it started: `ss -tanp` shows them",
+                connections(self.other)
             ));
         }
         if advice.is_empty() {
             return "nothing in this machine's TCP table holds it any more: try again".into();
         }
         advice.join("; ")
+    }
+}
+
+/// "1 connection", "2 connections".
+fn connections(count: usize) -> String {
+    if count == 1 {
+        "1 connection".into()
+    } else {
+        format!("{count} connections")
     }
 }

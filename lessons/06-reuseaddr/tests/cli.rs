@@ -102,13 +102,13 @@ fn the_demo_reproduces_address_in_use_every_time_and_explains_it() {
         for phrase in [
             "SO_REUSEADDR reads back off",
             "TIME_WAIT",
-            "the server's end: it closed first",
+            "the server's end, which closed first",
             "Address already in use (os error 98)",
             "Errno 98",
             "Linux asks it of both sockets",
             "SO_REUSEADDR on:  bound",
             "SO_REUSEADDR reads back on",
-            "the client's end: it closed first",
+            "the client's end, which closed first",
             "SO_REUSEADDR off: bound",
             "both with SO_REUSEPORT: bound",
             "ss -tan state time-wait",
@@ -136,11 +136,21 @@ fn the_demo_traces_each_socket_call() {
         .assert()
         .success()
         .stderr(
-            predicate::str::contains("setsockopt(SO_REUSEADDR, 0); bind 127.0.0.31:0; listen(128): listening on")
-                .and(predicate::str::contains("listen(128): failed: Address already in use"))
-                .and(predicate::str::contains("; accept"))
-                .and(predicate::str::contains("close listener 127.0.0.31:"))
-                .and(predicate::str::contains("TcpListener::bind 127.0.0.31:")),
+            predicate::str::contains(
+                "setsockopt(SO_REUSEADDR, 0); bind 127.0.0.31:0; listen(128): listening on",
+            )
+            .and(predicate::str::contains(
+                "setsockopt(SO_REUSEADDR, 0); bind 127.0.0.31:",
+            ))
+            .and(predicate::str::contains(
+                ": failed: Address already in use (os error 98)",
+            ))
+            .and(predicate::str::contains("; accept"))
+            .and(predicate::str::contains("close listener 127.0.0.31:"))
+            .and(
+                predicate::str::contains("TcpListener::bind 127.0.0.31:")
+                    .and(predicate::str::contains(": listening")),
+            ),
         );
 }
 
@@ -176,7 +186,7 @@ fn serve_started_again_without_reuse_fails_and_says_why() {
         .code(1)
         .stderr(
             predicate::str::contains(format!("binding {addr}: Address already in use"))
-                .and(predicate::str::contains("1 connection(s) in TIME_WAIT"))
+                .and(predicate::str::contains("1 connection in TIME_WAIT"))
                 .and(predicate::str::contains("leave out --no-reuse")),
         );
     reuseaddr()

@@ -20,7 +20,7 @@ mod linux {
 
     use reuseaddr::{
         Closed, Holders, Reuse, Side, TcpState, close_connection, connect_pair, listen,
-        read_tcp_table, wait_for_state, who_holds,
+        read_tcp_table, wait_for_state, wait_until_gone, who_holds,
     };
     use shared::testing::IO_TIMEOUT;
 
@@ -102,6 +102,11 @@ mod linux {
         let (listener, addr) = listener_on(21, Reuse::NONE);
         let closed = close_first(&listener, Side::Client);
         assert_eq!(closed.remote, addr, "the client's peer is the server");
+        // The server's end is gone as soon as the client's last ACK arrives (LAST_ACK, then nothing).
+        assert!(
+            wait_until_gone(closed.remote, closed.local, STATE_WAIT).unwrap(),
+            "the server's end should be closed for good"
+        );
         drop(listener);
 
         assert_bound(
