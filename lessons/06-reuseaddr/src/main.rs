@@ -54,7 +54,7 @@ enum Command {
         /// 60 s of serving a client, it fails with "Address already in use".
         #[arg(long)]
         no_reuse: bool,
-        /// How long a client may take to close its end after the server's line (with `nc`, press
+        /// How long a client may take to close its end after the server's line (with nc, press
         /// Ctrl-D). Clients are served one at a time, so a client that stays holds the next ones back.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
         timeout: Duration,
@@ -483,13 +483,17 @@ fn serve_one(stream: Traced<std::net::TcpStream>, timeout: Duration) -> Result<(
             Ok(n) => drained += n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) if shared::trace::is_timeout(&err) => anyhow::bail!(
-                "the client did not close its end within {timeout:?} (--timeout): dropped; with nc, \
-                 press Ctrl-D after the line"
+                "the client did not close its end within {} s (--timeout): dropped; with nc, \
+                 press Ctrl-D after the line",
+                timeout.as_secs_f64()
             ),
             Err(err) => return Err(err).context("waiting for the client to close"),
         }
     }
-    anyhow::bail!("the client sent over {MAX_DRAIN} bytes without closing: dropped")
+    anyhow::bail!(
+        "the client sent over {} KiB without closing: dropped",
+        MAX_DRAIN / 1024
+    )
 }
 // ANCHOR_END: serve
 

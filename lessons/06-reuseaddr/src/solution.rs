@@ -400,16 +400,17 @@ impl Holders {
         }
         let mut advice = Vec::new();
         if self.time_wait > 0 {
+            let them = if self.time_wait == 1 { "it" } else { "them" };
             advice.push(if reuse.address {
                 format!(
                     "{} in TIME_WAIT, made by a program that did not set SO_REUSEADDR: Linux lets a \
-                     bind pass TIME_WAIT only when both sockets have the option, so wait for them to \
+                     bind pass TIME_WAIT only when both sockets have the option, so wait for {them} to \
                      expire (at most 60 s)",
                     connections(self.time_wait)
                 )
             } else {
                 format!(
-                    "{} in TIME_WAIT: this side closed them first, in the last 60 s. Set \
+                    "{} in TIME_WAIT: this side closed {them} first, in the last 60 s. Set \
                      SO_REUSEADDR (std's TcpListener::bind does), or wait",
                     connections(self.time_wait)
                 )
