@@ -12,6 +12,8 @@ pub enum Peer {
     Curl,
     /// `python3`.
     Python3,
+    /// `iperf3`, the reference for loopback throughput.
+    Iperf3,
 }
 
 impl Peer {
@@ -22,6 +24,7 @@ impl Peer {
             Peer::Socat => "socat",
             Peer::Curl => "curl",
             Peer::Python3 => "python3",
+            Peer::Iperf3 => "iperf3",
         }
     }
 
@@ -32,6 +35,7 @@ impl Peer {
             Peer::Socat => "socat",
             Peer::Curl => "curl",
             Peer::Python3 => "python3",
+            Peer::Iperf3 => "iperf3",
         }
     }
 }

@@ -1,0 +1,284 @@
+//! The `buffers` program itself: each subcommand prints its table, the benchmark draws its chart and
+//! runs next to iperf3, and the framing reads what Python writes. Every child process has a timeout.
+//! No test looks at a throughput or a duration: those are for the tables, not for assertions.
+//!
+//! A test that needs `python3` or `iperf3` says so and skips when it is missing, except under `CI=true`
+//! or `REQUIRE_PEERS=1`, where that is a failure.
+
+use std::net::TcpListener;
+
+use assert_cmd::Command;
+use buffers::FrameReader;
+use predicates::prelude::*;
+use shared::testing::{PROCESS_TIMEOUT, Peer, assert_help_quoted_in_book, peer, with_timeouts};
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_buffers");
+
+/// `buffers` with a timeout on the whole run.
+fn buffers() -> Command {
+    let mut command = Command::new(PROGRAM);
+    command.timeout(PROCESS_TIMEOUT);
+    command
+}
+
+/// Runs `buffers ARGS`, checks that it succeeded, and returns its stdout.
+#[track_caller]
+fn stdout_of(args: &[&str]) -> String {
+    let output = buffers().args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "buffers {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn help_lists_the_four_subcommands() {
+    buffers().arg("--help").assert().success().stdout(
+        predicate::str::contains("sizes")
+            .and(predicate::str::contains("fill"))
+            .and(predicate::str::contains("split"))
+            .and(predicate::str::contains("bench")),
+    );
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    for args in [
+        &["bench", "--mib", "0"][..],
+        &["bench", "--max-writes", "0"],
+        &["bench", "--rounds", "many"],
+        &["fill", "--small", "-1"],
+        &["resize"],
+        &[],
+    ] {
+        let output = buffers().args(args).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "buffers {args:?} is bad usage: exit 2; stderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn sizes_prints_the_defaults_the_requests_and_their_sources() {
+    let stdout = stdout_of(&["sizes"]);
+    for phrase in [
+        "| TCP, new |",
+        "| TCP, connected on loopback |",
+        "| UDP |",
+        "| requested | read back |",
+        "net.ipv4.tcp_wmem",
+        "net.core.rmem_max",
+    ] {
+        assert!(
+            stdout.contains(phrase),
+            "sizes should show {phrase:?}:\n{stdout}"
+        );
+    }
+    #[cfg(target_os = "linux")]
+    assert!(
+        stdout.contains("| 65536 | 131072 | doubled |"),
+        "Linux doubles a request:\n{stdout}"
+    );
+}
+
+#[test]
+fn fill_shows_four_settings_and_loses_nothing() {
+    let stdout = stdout_of(&["fill", "--small", "8192"]);
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.ends_with("| yes |"))
+        .collect();
+    assert_eq!(rows.len(), 4, "four rows, each read back whole:\n{stdout}");
+    assert!(stdout.contains("set to 8192"), "{stdout}");
+}
+
+#[test]
+fn split_shows_merged_and_cut_reads_and_recovers_the_messages() {
+    let stdout = stdout_of(&["split"]);
+    for phrase in [
+        "1 read(s): \"onetwothreefour\"",
+        "3 read(s): \"onetw\" \"othre\" \"efour\"",
+        "read_line over 5-byte reads: [\"one\", \"two\", \"three\", \"four\"]",
+        "FrameReader over 5-byte reads: [\"one\", \"two\", \"three\", \"four\"]",
+    ] {
+        assert!(
+            stdout.contains(phrase),
+            "split should show {phrase:?}:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn split_traces_every_read() {
+    buffers()
+        .args(["split", "--trace"])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("[trace sender] write 5 bytes \"three\"")
+                .and(predicate::str::contains(
+                    "[trace receiver] read 5 bytes \"onetw\"",
+                ))
+                .and(predicate::str::contains(
+                    "[trace receiver] read 0 bytes (peer closed)",
+                )),
+        );
+}
+
+/// The bench's table and chart, at a size that takes a moment: every setting has its row and its bar.
+#[test]
+fn bench_prints_a_row_per_setting_and_draws_the_chart() {
+    let dir = std::env::temp_dir().join(format!("buffers-chart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let chart = dir.join("chart.svg");
+    let stdout = stdout_of(&[
+        "bench",
+        "--mib",
+        "1",
+        "--max-writes",
+        "4096",
+        "--rounds",
+        "1",
+        "--svg",
+        chart.to_str().unwrap(),
+    ]);
+    let names = [
+        "1 B",
+        "16 B",
+        "256 B",
+        "4 KiB",
+        "64 KiB",
+        "128 KiB",
+        "256 KiB",
+        "1 MiB",
+        "1 B into BufWriter (8 KiB)",
+    ];
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    for name in names {
+        assert!(
+            stdout.contains(&format!("| {name} |")),
+            "a row for {name}:\n{stdout}"
+        );
+        assert!(
+            svg.contains(&format!(">{name}</text>")),
+            "a bar for {name}:\n{svg}"
+        );
+    }
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<rect x=").count(), names.len(), "one bar each");
+}
+
+#[test]
+fn bench_nodelay_compares_three_ways_of_sending_a_request() {
+    let stdout = stdout_of(&["bench", "--nodelay"]);
+    for row in [
+        "| two writes (length, then body) | off |",
+        "| two writes (length, then body) | on |",
+        "| one write (both together) | off |",
+    ] {
+        assert!(stdout.contains(row), "a row {row:?}:\n{stdout}");
+    }
+}
+
+/// The comparison the chapter quotes: the best setting next to iperf3 in the same run.
+#[test]
+fn bench_runs_next_to_iperf3() {
+    if peer(Peer::Iperf3).is_none() {
+        return;
+    }
+    let stdout = stdout_of(&[
+        "bench",
+        "--mib",
+        "4",
+        "--max-writes",
+        "4096",
+        "--rounds",
+        "1",
+        "--iperf3",
+        "--iperf3-time",
+        "1",
+    ]);
+    assert!(
+        stdout.contains("| iperf3 -c 127.0.0.1 -t 1 (best of 1) |"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("buffers bench (best) / iperf3: "),
+        "{stdout}"
+    );
+}
+
+/// Length-prefix framing is a convention both sides must share: Python's
+/// `struct.pack(">I", len(m)) + m` writes exactly what `FrameReader` reads.
+#[test]
+fn frame_reader_reads_what_python_struct_pack_writes() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let script = format!(
+        r#"
+import socket, struct
+s = socket.create_connection(("127.0.0.1", {port}), timeout=5)
+for m in [b"one", b"", b"three" * 1000, "héllo".encode()]:
+    s.sendall(struct.pack(">I", len(m)) + m)
+s.close()
+"#
+    );
+    let mut child = std::process::Command::new(python)
+        .args(["-c", &script])
+        .spawn()
+        .unwrap();
+    let stream = accept_within(&listener, PROCESS_TIMEOUT);
+    let mut frames = FrameReader::new(with_timeouts(stream), 1 << 20);
+    let mut got = Vec::new();
+    while let Some(frame) = frames.read_frame().unwrap() {
+        got.push(frame);
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        got,
+        [
+            b"one".to_vec(),
+            Vec::new(),
+            b"three".repeat(1000),
+            "héllo".as_bytes().to_vec()
+        ]
+    );
+}
+
+/// Accepts one connection, waiting at most `within` (std's `accept` has no timeout of its own).
+#[track_caller]
+fn accept_within(listener: &TcpListener, within: std::time::Duration) -> std::net::TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).unwrap();
+                return stream;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "python3 did not connect"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(err) => panic!("accept failed: {err}"),
+        }
+    }
+}
+
+#[test]
+fn the_help_shown_in_the_book_is_current() {
+    assert_help_quoted_in_book(PROGRAM, "cargo run -q -p buffers -- --help");
+}
