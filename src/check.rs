@@ -30,7 +30,7 @@ const STILL_RUNNING_AFTER: Duration = Duration::from_secs(3);
 
 /// What became of one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StepResult {
+pub enum StepResult {
     Passed,
     Failed,
     Ignored,
@@ -41,7 +41,7 @@ enum StepResult {
 }
 
 impl StepResult {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             StepResult::Passed => "passed",
             StepResult::Failed => "FAILED",
@@ -55,7 +55,6 @@ impl StepResult {
 pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
     let lesson = course.lesson(wanted)?;
     let steps = lesson.steps()?;
-    let package = lesson.package()?;
     let exercise = lesson.rel("src/exercise.rs");
 
     println!(
@@ -63,17 +62,6 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
         lesson.label(),
         lesson.title
     );
-    let build = cargo::build_steps(&course.root, &package, &["exercise"], true)?;
-    let Some(executable) = build.executable else {
-        println!();
-        println!(
-            "Your exercise does not compile yet: cargo's errors are above. Fix the first one (in {exercise}), \
-             then run: cargo run -- check {}",
-            lesson.number
-        );
-        return Ok(1);
-    };
-
     let mut still_running = |stdout_so_far: &str| {
         let report = libtest::parse(stdout_so_far);
         let running = steps
@@ -94,18 +82,20 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
         after: STILL_RUNNING_AFTER,
         remind: &mut still_running,
     };
-    let finished = run_steps(&executable, lesson, limit, Some(reminder))?;
-    let report = libtest::parse(&finished.stdout);
-    let results: Vec<StepResult> = steps
-        .iter()
-        .map(|step| match report.outcome(&step.test_name) {
-            Some(Outcome::Passed) => StepResult::Passed,
-            Some(Outcome::Failed) => StepResult::Failed,
-            Some(Outcome::Ignored) => StepResult::Ignored,
-            None if report.completed() => StepResult::Missing,
-            None => StepResult::Unfinished,
-        })
-        .collect();
+    let Some(Evaluation {
+        results,
+        report,
+        finished,
+    }) = evaluate(course, lesson, &steps, limit, Some(reminder), true)?
+    else {
+        println!();
+        println!(
+            "Your exercise does not compile yet: cargo's errors are above. Fix the first one (in {exercise}), \
+             then run: cargo run -- check {}",
+            lesson.number
+        );
+        return Ok(1);
+    };
 
     println!();
     let label_width = results.iter().map(|r| r.label().len()).max().unwrap_or(0);
@@ -125,16 +115,6 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
         .iter()
         .zip(&results)
         .find(|(_, result)| **result != StepResult::Passed);
-    record(
-        course,
-        lesson,
-        CheckRecord {
-            passed,
-            total,
-            failing: first_failing.map(|(step, _)| step.number),
-        },
-    )?;
-
     match first_failing {
         None => {
             println!("All {total} steps pass: lesson {} is done!", lesson.label());
@@ -172,6 +152,67 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
     }
 }
 
+/// What one run of a lesson's step tests found.
+pub struct Evaluation {
+    /// One result per step, in step order.
+    pub results: Vec<StepResult>,
+    pub report: libtest::Report,
+    pub finished: Finished,
+}
+
+/// Builds the lesson with the learner's exercise and runs its step tests; `None` when the exercise does
+/// not compile. With `show_build`, cargo's progress and errors go to the terminal as cargo prints them;
+/// without, only its errors are shown, when there are some. The result is recorded in the progress file.
+pub fn evaluate(
+    course: &Course,
+    lesson: &Lesson,
+    steps: &[Step],
+    limit: Duration,
+    reminder: Option<process::Reminder>,
+    show_build: bool,
+) -> Result<Option<Evaluation>> {
+    let package = lesson.package()?;
+    let build = cargo::build_steps(&course.root, &package, &["exercise"], show_build)?;
+    let Some(executable) = build.executable else {
+        if !show_build {
+            eprint!("{}", build.messages);
+        }
+        return Ok(None);
+    };
+    let finished = run_steps(&executable, lesson, limit, reminder)?;
+    let report = libtest::parse(&finished.stdout);
+    let results: Vec<StepResult> = steps
+        .iter()
+        .map(|step| match report.outcome(&step.test_name) {
+            Some(Outcome::Passed) => StepResult::Passed,
+            Some(Outcome::Failed) => StepResult::Failed,
+            Some(Outcome::Ignored) => StepResult::Ignored,
+            None if report.completed() => StepResult::Missing,
+            None => StepResult::Unfinished,
+        })
+        .collect();
+    let passed = results.iter().filter(|&&r| r == StepResult::Passed).count() as u32;
+    let failing = steps
+        .iter()
+        .zip(&results)
+        .find(|(_, result)| **result != StepResult::Passed)
+        .map(|(step, _)| step.number);
+    record(
+        course,
+        lesson,
+        CheckRecord {
+            passed,
+            total: steps.len() as u32,
+            failing,
+        },
+    )?;
+    Ok(Some(Evaluation {
+        results,
+        report,
+        finished,
+    }))
+}
+
 /// Runs the step tests the way `cargo test` would: from the lesson folder, with its package variables.
 pub fn run_steps(
     executable: &Path,
@@ -193,7 +234,7 @@ pub fn run_steps(
 }
 
 /// The task of the step, and what went wrong in it.
-fn explain(
+pub fn explain(
     lesson: &Lesson,
     step: &Step,
     result: StepResult,

@@ -160,13 +160,20 @@ impl Course {
         let exercise = lesson.rel("src/exercise.rs");
         let check = format!("cargo run -- check {}", lesson.number);
         match step {
-            Some(step) => format!(
-                "Next: lesson {} step {} ({}): edit {exercise}, then run: {check} (stuck? cargo run -- hint {})",
-                lesson.label(),
-                step.number,
-                step.title,
-                lesson.number
-            ),
+            Some(step) => {
+                let chapter = match self.chapter(lesson) {
+                    Chapter::Written(chapter) => format!(", explained in {chapter}"),
+                    Chapter::NotWritten => String::new(),
+                };
+                format!(
+                    "Next: lesson {} step {} ({}){chapter}: edit {exercise}, then run: {check} (stuck? \
+                     cargo run -- hint {})",
+                    lesson.label(),
+                    step.number,
+                    step.title,
+                    lesson.number
+                )
+            }
             None => match self.chapter(lesson) {
                 Chapter::Written(chapter) => {
                     format!("Next: read {chapter}, edit {exercise}, then run: {check}")

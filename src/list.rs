@@ -72,7 +72,7 @@ pub fn run(course: &Course) -> Result<u8> {
     println!();
     println!("{}", next_line(course, &progress, &rows));
     println!(
-        "Commands: cargo run -- check N | hint N | reset N | help (N is the lesson number, e.g. 1)"
+        "Commands: cargo run -- check N | watch [N] | hint N | reset N | help (N is the lesson number, e.g. 1)"
     );
     Ok(0)
 }

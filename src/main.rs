@@ -24,6 +24,7 @@ mod process;
 mod progress;
 mod reset;
 mod text;
+mod watch;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -94,6 +95,18 @@ enum Command {
         #[arg(long, short)]
         yes: bool,
     },
+    /// Check your exercise again each time you save it: only the step you are on and a short hint are
+    /// shown, and when every step passes it goes on to the next lesson.
+    ///
+    /// It looks at the modification times of the lesson's src/ files twice a second (no file-watching
+    /// service needed, so it works on every file system). Ctrl-C stops it.
+    Watch {
+        /// The lesson: 1, 01 or 01-basic-client. Without it, the lesson you are on (as `course` shows).
+        lesson: Option<String>,
+        /// Stop the step tests after this many seconds (1 to 3600), as `check` does.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout: u64,
+    },
     /// For CI: every solution passes, every exercise compiles, has TODOs and fails step 1, every step has hints.
     #[command(hide = true)]
     DevCheck,
@@ -143,6 +156,9 @@ fn run(command: Command) -> anyhow::Result<u8> {
             },
         )?,
         Command::Reset { lesson, yes } => reset::run(&course, &lesson, yes)?,
+        Command::Watch { lesson, timeout } => {
+            watch::run(&course, lesson.as_deref(), Duration::from_secs(timeout))?
+        }
         Command::DevCheck => dev_check::run(&course)?,
     };
     Ok(code)

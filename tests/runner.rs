@@ -687,3 +687,112 @@ fn reset_without_git_says_git_is_needed() {
         .stderr(predicate::str::contains("git is not installed"));
     fs::remove_dir_all(&empty).unwrap();
 }
+
+/// `course watch` run as a child process, its stdout read line by line; killed when dropped.
+struct Watching {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: String,
+}
+
+impl Watching {
+    fn start(sandbox: &Sandbox, lesson: u32) -> Watching {
+        let mut child = sandbox
+            .spawnable()
+            .args(["watch", &lesson.to_string()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting course watch");
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Watching {
+            child,
+            lines,
+            seen: String::new(),
+        }
+    }
+
+    /// Reads lines until one contains `text` (at most [`BUILDS`], since a check builds the lesson).
+    #[track_caller]
+    fn wait_for(&mut self, text: &str) {
+        let deadline = std::time::Instant::now() + BUILDS;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push_str(&line);
+                    self.seen.push('\n');
+                    if line.contains(text) {
+                        return;
+                    }
+                }
+                Err(_) => panic!(
+                    "course watch never printed {text:?}; it printed:\n{}",
+                    self.seen
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `watch` checks at once, shows only the step the learner is on with a short hint, checks again when
+/// the exercise is saved, and when every step passes goes on to the next lesson by itself.
+#[test]
+fn watch_checks_again_on_each_save_and_moves_on_when_the_lesson_is_done() {
+    let sandbox = Sandbox::new(Exercise::Watched);
+    let lesson = Expected::of(&sandbox.lesson());
+    let mut watch = Watching::start(&sandbox, lesson.number);
+    watch.wait_for(&format!(
+        "0 of {} steps pass. Step 1, {}: FAILED",
+        lesson.steps.len(),
+        step_title(&sandbox.lesson(), 1)
+    ));
+    watch.wait_for("Hint:");
+    watch.wait_for("for your next save");
+    assert!(
+        !watch.seen.contains("step 2") && !watch.seen.contains("Step 2"),
+        "only the step the learner is on is shown:\n{}",
+        watch.seen
+    );
+
+    // The learner saves a finished exercise.
+    let exercise = sandbox.lesson().join("src/exercise.rs");
+    fs::write(&exercise, read(&sandbox.lesson().join("src/solution.rs"))).unwrap();
+    watch.wait_for(&format!("lesson {} is done!", lesson.label));
+    let folders = lessons(&sandbox.root);
+    if let Some(next) = folders.get(1).map(|folder| Expected::of(folder)) {
+        watch.wait_for(&format!("Lesson {} is next: {}.", next.label, next.title));
+        watch.wait_for(&format!("--- lesson {}: {}", next.label, next.title));
+        watch.wait_for(&format!("0 of {} steps pass. Step 1,", next.steps.len()));
+    }
+}
+
+/// The words of `step_N_words` in the lesson's steps.rs, as the runner shows them.
+fn step_title(lesson: &Path, number: u32) -> String {
+    let prefix = format!("fn step_{number}_");
+    read(&lesson.join("tests/steps.rs"))
+        .lines()
+        .find_map(|line| {
+            let rest = line.trim().strip_prefix(&prefix)?;
+            Some(rest.split('(').next()?.replace('_', " "))
+        })
+        .expect("the step exists")
+}

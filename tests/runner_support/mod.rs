@@ -54,6 +54,8 @@ pub enum Exercise {
     HangsInStep1,
     /// The shipped exercise with a type error added.
     DoesNotCompile,
+    /// As shipped, in a copy of its own that the test may change (the `watch` test saves into it).
+    Watched,
 }
 
 impl Exercise {
@@ -63,6 +65,7 @@ impl Exercise {
             Exercise::Solved => "solved",
             Exercise::HangsInStep1 => "hangs",
             Exercise::DoesNotCompile => "broken",
+            Exercise::Watched => "watched",
         }
     }
 
@@ -73,13 +76,14 @@ impl Exercise {
             Exercise::Solved => 255,
             Exercise::HangsInStep1 => 254,
             Exercise::DoesNotCompile => 253,
+            Exercise::Watched => 252,
         }
     }
 
     fn content(self, lesson: &Path) -> String {
         let shipped = shipped_exercise(lesson);
         match self {
-            Exercise::Shipped => shipped,
+            Exercise::Shipped | Exercise::Watched => shipped,
             Exercise::Solved => read(&lesson.join("src/solution.rs")),
             Exercise::HangsInStep1 => {
                 // The first `todo!(` in code, not in a comment that mentions it: step 1's.
@@ -122,7 +126,7 @@ pub struct Sandbox {
 impl Sandbox {
     /// The shared, persistent copy for `exercise` (made up to date once per test run).
     pub fn new(exercise: Exercise) -> Sandbox {
-        static COPIES: [OnceLock<PathBuf>; 4] = [const { OnceLock::new() }; 4];
+        static COPIES: [OnceLock<PathBuf>; 5] = [const { OnceLock::new() }; 5];
         let cell = &COPIES[exercise as usize];
         let root = cell.get_or_init(|| prepare_copy(exercise)).clone();
         let progress = unique_path("progress");
@@ -160,14 +164,21 @@ impl Sandbox {
 
     /// The runner, pointed at this copy. Every run has a time limit.
     pub fn course(&self, limit: Duration) -> assert_cmd::Command {
-        let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_course"));
+        let mut command = assert_cmd::Command::from_std(self.spawnable());
+        command.timeout(limit);
+        command
+    }
+
+    /// The runner as a plain `std` command, for a run the test reads while it goes on (`watch`); the
+    /// caller kills it.
+    pub fn spawnable(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_course"));
         command
             .env("COURSE_ROOT", &self.root)
             .env("COURSE_PROGRESS", &self.progress)
             .env("CARGO_TARGET_DIR", runner_tests().join("target"))
             // git must not find the workspace's repository around a copy that is not a checkout itself.
-            .env("GIT_CEILING_DIRECTORIES", runner_tests())
-            .timeout(limit);
+            .env("GIT_CEILING_DIRECTORIES", runner_tests());
         command
     }
 

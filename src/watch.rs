@@ -1,0 +1,180 @@
+//! `course watch [LESSON]`: checks your exercise again each time you save a file of the lesson, shows
+//! only the step you are on and a short hint, and moves on to the next lesson when every step passes.
+//!
+//! It notices a save by reading the modification times and sizes of the lesson's `src/` files twice a
+//! second. A file-watching library would be quicker to notice, but it fails on some file systems (network
+//! drives, some containers and virtual machines): looking costs a few system calls and works everywhere.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+
+use crate::check::{self, Evaluation, StepResult};
+use crate::course::Course;
+use crate::hint;
+use crate::lessons::{Lesson, Step};
+use crate::libtest;
+use crate::list;
+use crate::progress::Progress;
+use crate::text;
+
+/// How often the files are looked at: often enough that a save feels answered at once.
+const POLL: Duration = Duration::from_millis(500);
+
+/// How many lines of the failing step's message to show: the first lines say what went wrong.
+const MESSAGE_LINES: usize = 8;
+
+/// How many lines of the step's first hint to show; `course hint` shows all of them.
+const HINT_LINES: usize = 4;
+
+pub fn run(course: &Course, wanted: Option<&str>, limit: Duration) -> Result<u8> {
+    let mut lesson = match wanted {
+        Some(wanted) => course.lesson(wanted)?,
+        None => match list::next_lesson(course, &Progress::load(&course.progress_file)?) {
+            Some((lesson, _)) => lesson,
+            None => {
+                println!("{}", list::all_done_line(course, true));
+                return Ok(0);
+            }
+        },
+    };
+    let mut seen: Option<Vec<Stamp>> = None;
+    loop {
+        let stamps = stamps(&lesson.dir.join("src"))?;
+        if seen.as_ref() == Some(&stamps) {
+            std::thread::sleep(POLL);
+            continue;
+        }
+        seen = Some(stamps);
+        if check_once(course, lesson, limit)? {
+            let progress = Progress::load(&course.progress_file)?;
+            match list::next_lesson(course, &progress) {
+                Some((next, _)) if next.number != lesson.number => {
+                    println!("\nLesson {} is next: {}.", next.label(), next.title);
+                    if let crate::course::Chapter::Written(chapter) = course.chapter(next) {
+                        println!("Read {chapter} first.");
+                    }
+                    lesson = next;
+                    seen = None;
+                    continue;
+                }
+                _ => {
+                    println!("\n{}", list::all_done_line(course, true));
+                    return Ok(0);
+                }
+            }
+        }
+        println!(
+            "\nWatching {} for your next save (Ctrl-C stops)...",
+            lesson.rel("src")
+        );
+        let _ = io::stdout().flush();
+    }
+}
+
+/// Runs the steps once and shows where the learner is; true when every step passes.
+fn check_once(course: &Course, lesson: &Lesson, limit: Duration) -> Result<bool> {
+    let steps = lesson.steps()?;
+    println!(
+        "\n--- lesson {}: {} ({}) ---",
+        lesson.label(),
+        lesson.title,
+        lesson.rel("src/exercise.rs")
+    );
+    let _ = io::stdout().flush();
+    let Some(Evaluation {
+        results, report, ..
+    }) = check::evaluate(course, lesson, &steps, limit, None, false)?
+    else {
+        println!(
+            "Your exercise does not compile yet: fix the first of cargo's errors above, and save."
+        );
+        return Ok(false);
+    };
+    let passed = results.iter().filter(|&&r| r == StepResult::Passed).count();
+    let failing = steps
+        .iter()
+        .zip(&results)
+        .find(|(_, result)| **result != StepResult::Passed);
+    let Some((step, result)) = failing else {
+        println!(
+            "All {} steps pass: lesson {} is done!",
+            steps.len(),
+            lesson.label()
+        );
+        return Ok(true);
+    };
+    println!(
+        "{passed} of {} steps pass. Step {}, {}: {}",
+        steps.len(),
+        step.number,
+        step.title,
+        result.label()
+    );
+    let message = match result {
+        StepResult::Failed => report
+            .output(&step.test_name)
+            .map(|output| libtest::panic_summary(output, MESSAGE_LINES))
+            .unwrap_or_default(),
+        StepResult::Unfinished => format!(
+            "it was still running after {} s, so it was stopped: look for a loop that never ends or a \
+             call that waits with no timeout",
+            limit.as_secs()
+        ),
+        _ => String::new(),
+    };
+    text::print_indented(&message);
+    if let Some(hint) = first_hint(lesson, step) {
+        println!("Hint:");
+        text::print_indented(&hint);
+    }
+    println!(
+        "The whole task and every hint: cargo run -- check {} | cargo run -- hint {}",
+        lesson.number, lesson.number
+    );
+    Ok(false)
+}
+
+/// The first lines of the step's first hint, or `None` when the lesson has none for it.
+fn first_hint(lesson: &Lesson, step: &Step) -> Option<String> {
+    let text = fs::read_to_string(lesson.dir.join("hints.md")).ok()?;
+    let sections = hint::parse_hints(&text).ok()?;
+    let first = sections
+        .iter()
+        .find(|section| section.step == step.number)?
+        .hints
+        .first()?;
+    let lines: Vec<&str> = first.trim().lines().collect();
+    let mut shown = lines[..lines.len().min(HINT_LINES)].join("\n");
+    if lines.len() > HINT_LINES {
+        shown.push_str(" ...");
+    }
+    Some(shown)
+}
+
+/// What a save changes: a file's path, modification time and size.
+type Stamp = (PathBuf, Option<SystemTime>, u64);
+
+/// The stamps of every file under `dir`, in path order.
+fn stamps(dir: &Path) -> Result<Vec<Stamp>> {
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let entries =
+            fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))?;
+        for entry in entries {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                folders.push(entry.path());
+            } else {
+                found.push((entry.path(), meta.modified().ok(), meta.len()));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
