@@ -18,6 +18,7 @@ Debian's `chromium` package (.ci/run installs it).
 """
 
 import functools
+import html
 import http.server
 import json
 import os
@@ -210,8 +211,6 @@ def main():
         match = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
         if not match or not match.group(1).strip():
             sys.exit("error: the check page did not finish in the browser:\n" + dom[-2000:])
-        import html
-
         report = json.loads(html.unescape(match.group(1)))
         if "error" in report:
             sys.exit(f"error: the check page failed: {report['error']}")
