@@ -20,6 +20,7 @@ use std::io::ErrorKind;
 
 use anyhow::{Context, Result, bail};
 
+use crate::UsageError;
 use crate::course::{Chapter, Course};
 use crate::lessons::Lesson;
 use crate::progress::Progress;
@@ -82,6 +83,14 @@ pub fn run(course: &Course, request: Request) -> Result<u8> {
         }
     };
     let Some(section) = sections.iter().find(|section| section.step == step) else {
+        // A step the lesson does not have is the learner's slip; a step without hints is the course's.
+        let steps = lesson.steps().map(|steps| steps.len()).unwrap_or(0);
+        if step == 0 || step as usize > steps {
+            return Err(UsageError(format!(
+                "lesson {label} has steps 1 to {steps}: there is no step {step}"
+            ))
+            .into());
+        }
         bail!("{hints_path} has no `## Step {step}` section, so there is no hint for step {step}");
     };
     if section.hints.is_empty() {

@@ -160,8 +160,9 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
         surprises: Vec::new(),
     };
 
-    let listener =
-        traced_listen(addr, Reuse::NONE, trace).with_context(|| format!("binding {addr}"))?;
+    // A fixed --addr used again within 60 s finds this very trap: say so, as `serve` does.
+    let listener = traced_listen(addr, Reuse::NONE, trace)
+        .map_err(|err| bind_failed(addr, Reuse::NONE, err))?;
     let addr = listener.local_addr()?;
     t.step(format!(
         "A listener made with socket2, SO_REUSEADDR off: {addr}"

@@ -32,7 +32,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
     /// Instead of bulk transfers: small request/response round trips with and without TCP_NODELAY.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["svg", "iperf3", "mib", "max_writes", "rounds"])]
     nodelay: bool,
     /// Also run `iperf3 -c 127.0.0.1` against `iperf3 -s`, and compare it with the best setting.
     #[arg(long)]
@@ -119,6 +119,25 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if args.nodelay {
         return nodelay();
     }
+    // What could fail at the end is checked first, not after a minute of measuring.
+    if let Some(folder) = args.svg.as_ref().and_then(|path| path.parent())
+        && !folder.as_os_str().is_empty()
+        && !folder.is_dir()
+    {
+        bail!("--svg: the folder {} does not exist", folder.display());
+    }
+    if args.iperf3 {
+        Command::new("iperf3")
+            .arg("--version")
+            .output()
+            .context("--iperf3: iperf3 is not installed (sudo apt-get install iperf3)")?;
+    }
+    if cfg!(debug_assertions) {
+        println!(
+            "Note: this is a debug build, which measures the debug build: for real figures, run it with \
+             cargo run --release.\n"
+        );
+    }
     println!(
         "Bulk transfer over loopback, one connection, best of {} run(s); each write is followed by \
          the next at once. MB = 10^6 bytes.\n",
@@ -145,10 +164,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         let best = best.expect("at least one round");
         let calls_per_mb = (best.writes + best.reads) as f64 / (best.bytes as f64 / 1e6);
         println!(
-            "| {} | {:.0} | {:.0} | {} | {} | {:.0} |",
+            "| {} | {:.0} | {} | {} | {} | {:.0} |",
             setting.name,
             best.bytes as f64 / 1e6,
-            best.mb_per_s(),
+            rate(best.mb_per_s()),
             best.writes,
             best.reads,
             calls_per_mb
@@ -364,6 +383,15 @@ fn received_bits_per_second(json: &str) -> Option<f64> {
         .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
         .collect();
     number.parse().ok()
+}
+
+/// A throughput for the table: whole MB/s, with a decimal below 10 so that a slow row does not read 0.
+fn rate(mb_per_s: f64) -> String {
+    if mb_per_s < 10.0 {
+        format!("{mb_per_s:.1}")
+    } else {
+        format!("{mb_per_s:.0}")
+    }
 }
 
 #[cfg(test)]

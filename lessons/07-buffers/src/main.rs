@@ -44,8 +44,9 @@ enum Command {
     /// the buffer sizes left alone and set small.
     Fill {
         /// The size set with SO_SNDBUF and SO_RCVBUF in the rows that set one.
-        #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024)]
-        small: usize,
+        #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024,
+              value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
+        small: u32,
     },
     /// Sends a few messages and shows how the receiver's reads cut them, then the same with line framing
     /// and with length-prefix framing, which recover the messages every time.
@@ -62,7 +63,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sizes => sizes(),
-        Command::Fill { small } => fill(small),
+        Command::Fill { small } => fill(small as usize),
         Command::Split { trace } => split(&trace.tracer()),
         Command::Bench(args) => bench::run(&args),
     };
