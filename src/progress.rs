@@ -59,9 +59,11 @@ impl Progress {
     }
 
     /// Writes the progress file, replacing it whole: a crash mid-write leaves the old file, not half a new one.
+    /// The temporary file is this process's own, so that two runner commands at once (`watch` in one
+    /// terminal, `check` in another) never rename each other's file away; the last to finish wins.
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".new");
+        temporary.push(format!(".new.{}", std::process::id()));
         fs::write(&temporary, self.render())
             .with_context(|| format!("writing {}", Path::new(&temporary).display()))?;
         fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))

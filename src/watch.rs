@@ -27,8 +27,9 @@ const POLL: Duration = Duration::from_millis(500);
 /// How many lines of the failing step's message to show: the first lines say what went wrong.
 const MESSAGE_LINES: usize = 8;
 
-/// How many lines of the step's first hint to show; `course hint` shows all of them.
-const HINT_LINES: usize = 4;
+/// How many lines of the step's first hint to show at most; hints are a few lines, and the first one is
+/// shown whole unless it is unusually long. `course hint` shows the later ones.
+const HINT_LINES: usize = 12;
 
 pub fn run(course: &Course, wanted: Option<&str>, limit: Duration) -> Result<u8> {
     let mut lesson = match wanted {

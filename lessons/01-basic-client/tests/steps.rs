@@ -87,6 +87,14 @@ fn step_2_read_until_the_server_closes() {
     let expected = lines.concat();
 
     let (out, count) = receive_from(&feed, 7);
+    assert!(
+        out.len() <= expected.len() || !out.contains(&0),
+        "out holds {} bytes where the server sent {}, zeros among them: did you write the whole buffer \
+         instead of only the bytes this read returned (buf[..n])? out begins {}",
+        out.len(),
+        expected.len(),
+        shared::trace::Preview(&out)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out),
         expected,
@@ -154,7 +162,11 @@ fn step_4_send_everything_then_half_close() {
     assert_eq!(
         echoed.len(),
         request.len(),
-        "the server did not receive the whole request"
+        "the server did not echo the whole request back: {} of {} bytes came back. Did every byte go out \
+         (`write_all`, not one `write`)? And did send_request shut down only the sending direction \
+         (`Shutdown::Write`)? `Shutdown::Both` also closes the reading one, so the echo cannot be read",
+        echoed.len(),
+        request.len()
     );
     assert!(
         echoed == request,

@@ -38,8 +38,8 @@ fn assert_turned_away(server: &ServerThread, who: &str, why: &str) {
             "{who} ({why}) should be told {BUSY_LINE:?}, but was welcomed: before spawning a client's \
              thread, take a place with `clients.admit(&stream, config.max_clients)`, and `turn_away` the \
              client when that says `Admission::Full`. The place is held as long as its `Seat` lives: move the \
-             seat into the client's thread (`let _seat = seat;`), so that it drops when the thread ends; and \
-             room means `online.len() < max`\n  server side: {}",
+             seat into the client's thread (`let _seat = seat;`, not `let _ = seat;`, which drops it at once), \
+             so that it drops when the thread ends; and room means `online.len() < max`\n  server side: {}",
             server.state()
         );
     }

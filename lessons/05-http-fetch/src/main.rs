@@ -350,9 +350,23 @@ impl Output {
             name.to_string_lossy(),
             process::id()
         ));
+        // The error names the file asked for, not the temporary name the learner never chose.
         let file = File::create(&temporary)
             .map_err(OutputFailed::wrap)
-            .with_context(|| format!("creating {}", temporary.display()))?;
+            .with_context(
+                || match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    Some(dir) if !dir.is_dir() => format!(
+                        "cannot create {}: the folder {} does not exist",
+                        path.display(),
+                        dir.display()
+                    ),
+                    _ => format!(
+                        "creating {} (as {} until it is complete)",
+                        path.display(),
+                        temporary.display()
+                    ),
+                },
+            )?;
         Ok(Output::File {
             file,
             temporary,

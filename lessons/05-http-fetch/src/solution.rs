@@ -111,7 +111,7 @@ fn split_host_port(authority: &str) -> Result<(String, u16), UrlError> {
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
         let (address, after) = bracketed.split_once(']').ok_or_else(|| {
             UrlError::BadCharacter(format!(
-                "`{authority}`: an IPv6 address is written in [brackets]"
+                "`{authority}`: the `[` of an IPv6 address has no `]` to close it"
             ))
         })?;
         if address.parse::<Ipv6Addr>().is_err() {

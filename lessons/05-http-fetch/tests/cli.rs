@@ -445,7 +445,7 @@ fn bad_urls_are_usage_errors_with_status_2() {
         ("http://exa mple.com/", "' ' cannot be in a host name"),
         ("http://127.0.0.1/a b", "percent-encode it (%20)"),
         ("http://user@127.0.0.1/", "user names and passwords"),
-        ("http://[::1/", "in [brackets]"),
+        ("http://[::1/", "has no `]` to close it"),
         ("http://[not-v6]/", "is not an IPv6 address"),
         ("", "the URL has no scheme"),
     ] {

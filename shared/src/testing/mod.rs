@@ -121,17 +121,28 @@ pub fn try_read_until_closed(stream: &mut impl io::Read) -> Result<Vec<u8>, (Vec
 /// [`try_read_until_closed`], panicking with a clear message that points at the test line that called it.
 #[track_caller]
 pub fn read_until_closed(stream: &mut impl io::Read) -> Vec<u8> {
-    try_read_until_closed(stream).unwrap_or_else(|(received, err)| {
-        let what = if crate::trace::is_timeout(&err) {
-            format!("the peer did not close the connection within {IO_TIMEOUT:?}")
-        } else {
-            format!("reading failed: {err}")
-        };
-        panic!(
-            "{what} (received so far: {:?})",
-            String::from_utf8_lossy(&received)
+    // A `match`, not `unwrap_or_else`: a panic inside a closure would point at this file instead of the
+    // test line that called this function.
+    let (received, err) = match try_read_until_closed(stream) {
+        Ok(received) => return received,
+        Err(failed) => failed,
+    };
+    let what = if crate::trace::is_timeout(&err) {
+        format!("the peer did not close the connection within {IO_TIMEOUT:?}")
+    } else if err.kind() == io::ErrorKind::ConnectionReset {
+        format!(
+            "reading failed: {err}. The other side reset the connection instead of closing it: it closed \
+             (or dropped) its socket with bytes still unread in it, or shut down both directions \
+             (`Shutdown::Both`) where only the sending one (`Shutdown::Write`) was meant"
         )
-    })
+    } else {
+        format!("reading failed: {err}")
+    };
+    panic!(
+        "{what} (received so far, {} bytes: {})",
+        received.len(),
+        crate::trace::Preview(&received)
+    )
 }
 
 /// The message a panic carried (`panic!("...")` gives a `&str` or a `String`), for a test that runs the
