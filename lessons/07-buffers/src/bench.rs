@@ -325,33 +325,10 @@ fn round_trips(two_writes: bool, nodelay: bool) -> Result<Vec<Duration>> {
 
 /// Runs iperf3's server and client on loopback and returns what the client measured, in MB/s.
 fn iperf3(seconds: u32) -> Result<f64> {
-    // A free port: bound by the kernel's choice, then let go for iperf3 (which takes a port number).
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut server = Command::new("iperf3")
-        // --forceflush: iperf3's stdout is a pipe here, which it would otherwise buffer, "listening" too.
-        .args([
-            "-s",
-            "-1",
-            "-B",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "--forceflush",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting `iperf3 -s` (is iperf3 installed? apt-get install iperf3)")?;
-    let mut lines = BufReader::new(server.stdout.take().expect("piped")).lines();
-    // iperf3 prints "Server listening" once it has called listen(): a connect works from then on. (No
-    // probe connection: with -1 the server would take it for its one client.)
-    let ready = lines
-        .by_ref()
-        .any(|line| line.is_ok_and(|l| l.contains("listening")));
-    if !ready {
-        let _ = server.kill();
-        bail!("iperf3 -s ended without listening");
-    }
+    // Another program may take the free port between our look and iperf3's bind: try a few ports.
+    let (mut server, port) = (0..3)
+        .find_map(|_| start_iperf3_server().transpose())
+        .context("iperf3 -s did not start listening on any of 3 free ports")??;
     let output = Command::new("iperf3")
         .args([
             "-c",
@@ -360,6 +337,9 @@ fn iperf3(seconds: u32) -> Result<f64> {
             &port.to_string(),
             "-t",
             &seconds.to_string(),
+            // A server that does not answer fails the run in 3 s instead of hanging it.
+            "--connect-timeout",
+            "3000",
             "-J",
         ])
         .output()
@@ -383,6 +363,41 @@ fn received_bits_per_second(json: &str) -> Option<f64> {
         .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
         .collect();
     number.parse().ok()
+}
+
+/// Starts `iperf3 -s` for one test on a free port of 127.0.0.1, and waits until it listens; `None` when it
+/// ended without listening (the port was taken meanwhile).
+fn start_iperf3_server() -> Result<Option<(std::process::Child, u16)>> {
+    // A free port: bound by the kernel's choice, then let go for iperf3 (which takes a port number).
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut server = Command::new("iperf3")
+        // --forceflush: iperf3's stdout is a pipe here, which it would otherwise buffer, "listening" too.
+        .args([
+            "-s",
+            "-1",
+            "-B",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "--forceflush",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting `iperf3 -s` (is iperf3 installed? apt-get install iperf3)")?;
+    let mut lines = BufReader::new(server.stdout.take().expect("piped")).lines();
+    // iperf3 prints "Server listening" once it has called listen(): a connect works from then on. (No
+    // probe connection: with -1 the server would take it for its one client.) It exits at once when its
+    // bind fails, which ends the lines.
+    let ready = lines
+        .by_ref()
+        .any(|line| line.is_ok_and(|l| l.contains("listening")));
+    if !ready {
+        let _ = server.kill();
+        let _ = server.wait();
+        return Ok(None);
+    }
+    Ok(Some((server, port)))
 }
 
 /// A throughput for the table: whole MB/s, with a decimal below 10 so that a slow row does not read 0.
