@@ -126,6 +126,7 @@ impl fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
+    shared::cli::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(cli.command.unwrap_or(Command::List)) {
         Ok(code) => ExitCode::from(code),

@@ -95,6 +95,30 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// Makes the program end quietly when the reader of its standard output goes away, as in
+/// `buffers sizes | head -3`: call it first thing in `main`.
+///
+/// A C program is killed by `SIGPIPE` there, silently. Rust ignores that signal, so the next `println!`
+/// fails, and `println!` panics on failure: "failed printing to stdout: Broken pipe", with a backtrace
+/// hint, for what is not an error at all. This panic hook turns that one panic into a quiet exit with
+/// status 141, the status a shell shows for a program ended by `SIGPIPE`; any other panic is reported
+/// as before.
+pub fn exit_quietly_on_broken_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        report(info);
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,7 @@ const BUFFER_SIZE: u32 = 64 * 1024;
 // ANCHOR_END: buffer_size
 
 fn main() -> ExitCode {
+    shared::cli::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(head) if head.status / 100 == 2 => ExitCode::SUCCESS,

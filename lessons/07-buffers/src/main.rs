@@ -60,6 +60,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    shared::cli::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sizes => sizes(),

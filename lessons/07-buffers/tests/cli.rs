@@ -282,3 +282,47 @@ fn accept_within(listener: &TcpListener, within: std::time::Duration) -> std::ne
 fn the_help_shown_in_the_book_is_current() {
     assert_help_quoted_in_book(PROGRAM, "cargo run -q -p buffers -- --help");
 }
+
+/// `buffers bench --nodelay | head -1`: when the reader of its output goes away, the program ends
+/// quietly with status 141 (as if ended by SIGPIPE), instead of std's panic "failed printing to stdout".
+/// The first line is printed at once and the table only after its round trips, so the pipe is closed
+/// in between.
+#[cfg(unix)]
+#[test]
+fn a_closed_output_pipe_ends_the_program_quietly() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command as StdCommand, Stdio};
+
+    let mut child = StdCommand::new(PROGRAM)
+        .args(["bench", "--nodelay"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("round trips"), "{first:?}");
+    // The reader is gone: the BufReader and its pipe were dropped with the statement above.
+    let deadline = std::time::Instant::now() + PROCESS_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("buffers did not end after its output pipe closed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(141), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+}

@@ -60,6 +60,7 @@ const HEADER: &str = "| server | greeted | busy | failed | round trips | per sec
     |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|";
 
 fn main() -> ExitCode {
+    shared::cli::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,6 +47,7 @@ struct Cli {
 const MAX_MESSAGE: usize = 1000;
 
 fn main() -> ExitCode {
+    shared::cli::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(true) => ExitCode::SUCCESS,

@@ -40,6 +40,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    shared::cli::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
