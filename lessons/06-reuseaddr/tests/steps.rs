@@ -12,11 +12,8 @@
 //! stops waiting for after 2 seconds, so a step that waits for something that never comes fails within
 //! seconds instead of hanging.
 
-use std::fmt::Debug;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,7 +22,9 @@ use reuseaddr::{
     parse_proc_address, parse_tcp_table, read_tcp_table, reuse_address_is_on, wait_for_state,
     who_holds,
 };
-use shared::testing::{IO_TIMEOUT, panic_message, with_timeouts};
+use shared::testing::{
+    IO_TIMEOUT, accept_within, caught, caught_any, describe, on_thread, with_timeouts,
+};
 use socket2::{Domain, SockRef, Socket, Type};
 
 /// How long a test lets `close_connection` run. On loopback a close takes microseconds; this is shorter
@@ -36,57 +35,6 @@ const LIMIT: Duration = Duration::from_secs(2);
 /// How long a test waits for a connection to reach a state. On loopback it is at once (after the packet
 /// that changes it has been handled): only a failing test waits this out.
 const STATE_WAIT: Duration = Duration::from_secs(1);
-
-/// What a function run by the test did: returned a value, or (as `Err`) panicked or did not return within
-/// [`LIMIT`], in words.
-type Outcome<T> = Result<T, String>;
-
-/// `panicked: ...`, saying when it is a `todo!()`.
-fn panicked(payload: &(dyn std::any::Any + Send)) -> String {
-    let message = panic_message(payload);
-    if message.starts_with("not yet implemented") {
-        format!("panicked: {message} (a `todo!()` in src/exercise.rs: that step is not done yet)")
-    } else {
-        format!("panicked: {message}")
-    }
-}
-
-/// Runs `f` here, turning a panic into an `Err` that says what it was.
-fn caught_any<T>(f: impl FnOnce() -> T) -> Outcome<T> {
-    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panicked(&*payload))
-}
-
-/// Runs one of your functions here, turning a panic into an `Err` that says what it was; but a `todo!()`
-/// goes on as the test's own panic, whose message is then the `todo!()`'s, and the only one.
-fn caught<T>(f: impl FnOnce() -> T) -> Outcome<T> {
-    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        if panic_message(&*payload).starts_with("not yet implemented") {
-            panic::resume_unwind(payload);
-        }
-        panicked(&*payload)
-    })
-}
-
-/// Runs `f` on a thread and waits at most [`LIMIT`] for it.
-fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Outcome<T> {
-    let (done, result) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(caught_any(f));
-    });
-    match result.recv_timeout(LIMIT) {
-        Ok(outcome) => outcome,
-        Err(_) => Err(format!("had not returned after {LIMIT:?}")),
-    }
-}
-
-/// `returned Err(AddrInUse: ...)`: what a function did, in words for a failure message.
-fn describe<T: Debug>(outcome: &Outcome<io::Result<T>>) -> String {
-    match outcome {
-        Ok(Ok(value)) => format!("returned Ok({value:?})"),
-        Ok(Err(err)) => format!("returned Err({:?}: {err})", err.kind()),
-        Err(what) => what.clone(),
-    }
-}
 
 /// A loopback IP of this test's own: 127.0.0.`n` on Linux, where all of 127.0.0.0/8 is loopback, so no
 /// other test's socket takes a port there. Other systems have 127.0.0.1 only.
@@ -131,25 +79,6 @@ fn closed_by_server(listener: &TcpListener) -> (SocketAddr, SocketAddr) {
         .expect("reading to the end of the stream");
     drop(client);
     server_end
-}
-
-/// Accepts the connection a client has just made to `listener`, waiting at most [`IO_TIMEOUT`] (it is
-/// already in the listener's queue: `connect` returns once the handshake is done).
-fn accept_within(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
-    listener.set_nonblocking(true)?;
-    let deadline = Instant::now() + IO_TIMEOUT;
-    let accepted = loop {
-        match listener.accept() {
-            Err(err) if err.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
-                thread::sleep(Duration::from_millis(1));
-            }
-            other => break other,
-        }
-    };
-    listener.set_nonblocking(false)?;
-    let (stream, peer) = accepted?;
-    stream.set_nonblocking(false)?;
-    Ok((with_timeouts(stream), peer))
 }
 
 /// `Reuse::NONE`, as written in the code, for messages.
@@ -258,7 +187,7 @@ fn step_1_make_a_listener_call_by_call() {
             )
         });
         let client = with_timeouts(client);
-        let (_server, peer) = accept_within(&listener)
+        let (_server, peer) = accept_within(&listener, IO_TIMEOUT)
             .unwrap_or_else(|err| panic!("{call}: accepting a connection failed: {err}"));
         assert_eq!(
             peer,
@@ -281,7 +210,7 @@ fn step_1_make_a_listener_call_by_call() {
             panic!("connecting to the IPv6 listener at {local} failed: {err}")
         });
         let client = with_timeouts(client);
-        let (_server, peer) = accept_within(&listener)
+        let (_server, peer) = accept_within(&listener, IO_TIMEOUT)
             .unwrap_or_else(|err| panic!("the IPv6 listener failed to accept: {err}"));
         assert_eq!(peer, client.local_addr().expect("the client's address"));
     }
@@ -701,7 +630,7 @@ fn step_2_parse_the_tcp_table() {
         let addr = listener.local_addr().expect("the listener's address");
         let client =
             with_timeouts(TcpStream::connect_timeout(&addr, IO_TIMEOUT).expect("connecting"));
-        let (server, _) = accept_within(&listener).expect("accepting");
+        let (server, _) = accept_within(&listener, IO_TIMEOUT).expect("accepting");
         let client_addr = client.local_addr().expect("the client's address");
         let text = std::fs::read_to_string("/proc/net/tcp").expect("reading /proc/net/tcp");
         let entries = parsed(&text, "the real /proc/net/tcp");
@@ -925,7 +854,7 @@ fn close_and_check(first: Side, n: u8) -> TcpListener {
     .expect("sending the last words");
 
     let call = format!("close_connection(client, server, Side::{first:?})");
-    let closed = match on_thread(move || close_connection(client, server, first)) {
+    let closed = match on_thread(LIMIT, move || close_connection(client, server, first)) {
         Ok(Ok(closed)) => closed,
         Err(what) if what.contains("todo!()") => panic!("{call} {what}"),
         Ok(Err(err)) if err.kind() == ErrorKind::ConnectionReset => panic!(

@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use assert_cmd::Command;
 use buffers::FrameReader;
 use predicates::prelude::*;
-use shared::testing::{PROCESS_TIMEOUT, Peer, assert_help_quoted_in_book, peer, with_timeouts};
+use shared::testing::{PROCESS_TIMEOUT, Peer, accept_within, assert_help_quoted_in_book, peer};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_buffers");
 
@@ -237,8 +237,8 @@ s.close()
         .args(["-c", &script])
         .spawn()
         .unwrap();
-    let stream = accept_within(&listener, PROCESS_TIMEOUT);
-    let mut frames = FrameReader::new(with_timeouts(stream), 1 << 20);
+    let (stream, _) = accept_within(&listener, PROCESS_TIMEOUT).expect("python3 did not connect");
+    let mut frames = FrameReader::new(stream, 1 << 20);
     let mut got = Vec::new();
     while let Some(frame) = frames.read_frame().unwrap() {
         got.push(frame);
@@ -253,29 +253,6 @@ s.close()
             "héllo".as_bytes().to_vec()
         ]
     );
-}
-
-/// Accepts one connection, waiting at most `within` (std's `accept` has no timeout of its own).
-#[track_caller]
-fn accept_within(listener: &TcpListener, within: std::time::Duration) -> std::net::TcpStream {
-    listener.set_nonblocking(true).unwrap();
-    let deadline = std::time::Instant::now() + within;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).unwrap();
-                return stream;
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "python3 did not connect"
-                );
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            Err(err) => panic!("accept failed: {err}"),
-        }
-    }
 }
 
 #[test]

@@ -19,71 +19,22 @@
 use std::fmt::Debug;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use buffers::{DEFAULT_MAX_FRAME, Drained, FrameReader, drain, fill_until_blocked, write_frame};
-use shared::testing::{IO_TIMEOUT, SmallReads, panic_message, small_buffer_pair, with_timeouts};
+use shared::testing::{
+    IO_TIMEOUT, Outcome, SmallReads, caught, caught_any, describe, on_thread, small_buffer_pair,
+    with_timeouts,
+};
 
 /// How long a test lets one of your functions run. On loopback every call here takes microseconds (a
 /// fill, a few milliseconds); this is shorter than the sockets' own timeout, so a function that waits for
 /// something that never comes is reported as still waiting, instead of returning the timeout's error
 /// later.
 const LIMIT: Duration = Duration::from_secs(2);
-
-/// What a function run by the test did: returned a value, or (as `Err`) panicked or did not return within
-/// [`LIMIT`], in words.
-type Outcome<T> = Result<T, String>;
-
-/// `panicked: ...`, saying when it is a `todo!()`.
-fn panicked(payload: &(dyn std::any::Any + Send)) -> String {
-    let message = panic_message(payload);
-    if message.starts_with("not yet implemented") {
-        format!("panicked: {message} (a `todo!()` in src/exercise.rs: that step is not done yet)")
-    } else {
-        format!("panicked: {message}")
-    }
-}
-
-/// Runs `f` here, turning a panic into an `Err` that says what it was.
-fn caught_any<T>(f: impl FnOnce() -> T) -> Outcome<T> {
-    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| panicked(&*payload))
-}
-
-/// Runs one of your functions here, turning a panic into an `Err` that says what it was; but a `todo!()`
-/// goes on as the test's own panic, whose message is then the `todo!()`'s, and the only one.
-fn caught<T>(f: impl FnOnce() -> T) -> Outcome<T> {
-    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        if panic_message(&*payload).starts_with("not yet implemented") {
-            panic::resume_unwind(payload);
-        }
-        panicked(&*payload)
-    })
-}
-
-/// Runs `f` on a thread and waits at most [`LIMIT`] for it.
-fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Outcome<T> {
-    let (done, result) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(caught_any(f));
-    });
-    match result.recv_timeout(LIMIT) {
-        Ok(outcome) => outcome,
-        Err(_) => Err(format!("had not returned after {LIMIT:?}")),
-    }
-}
-
-/// `returned Err(InvalidData: ...)`: what a function did, in words for a failure message.
-fn describe<T: Debug>(outcome: &Outcome<io::Result<T>>) -> String {
-    match outcome {
-        Ok(Ok(value)) => format!("returned Ok({value:?})"),
-        Ok(Err(err)) => format!("returned Err({:?}: {err})", err.kind()),
-        Err(what) => what.clone(),
-    }
-}
 
 /// Bytes in hexadecimal, `00 00 00 05 68 65`, the first 16 of them.
 fn hex(bytes: &[u8]) -> String {
@@ -689,7 +640,7 @@ fn read_frames<R: Read + Send + 'static>(reader: R, max: usize, calls: usize) ->
     let frames = Arc::new(Mutex::new(Vec::new()));
     let mut frame_reader = FrameReader::new(counters.wrap(reader), max);
     let found = Arc::clone(&frames);
-    let last = on_thread(move || {
+    let last = on_thread(LIMIT, move || {
         let mut last = Ok(None);
         for _ in 0..calls {
             last = frame_reader.read_frame();
@@ -1072,7 +1023,7 @@ fn length_of_4_gib() {}
 
 /// Runs `fill_until_blocked(stream, piece)` on a thread; gives the stream back if it returned.
 fn run_fill(stream: TcpStream, piece: usize) -> (Outcome<io::Result<u64>>, Option<TcpStream>) {
-    match on_thread(move || {
+    match on_thread(LIMIT, move || {
         let result = fill_until_blocked(&stream, piece);
         (result, stream)
     }) {
@@ -1245,7 +1196,7 @@ fn assert_drained<R: Read + Send + 'static>(
     let counters = Counters::default();
     let mut input = counters.wrap(input);
     let call = format!("drain({what}, {buf_size})");
-    let outcome = on_thread(move || drain(&mut input, buf_size));
+    let outcome = on_thread(LIMIT, move || drain(&mut input, buf_size));
     let got = match outcome {
         Ok(Ok(got)) => got,
         Err(what) if what.contains("todo!()") => panic!("{call} {what}"),
@@ -1345,7 +1296,7 @@ fn step_4_count_the_reads_to_the_end() {
         let counters = Counters::default();
         let mut input = counters.wrap(client);
         let call = format!("drain({what}, {buf_size})");
-        let outcome = on_thread(move || drain(&mut input, buf_size));
+        let outcome = on_thread(LIMIT, move || drain(&mut input, buf_size));
         let got = match outcome {
             Ok(Ok(got)) => got,
             Err(what) if what.contains("todo!()") => panic!("{call} {what}"),
@@ -1378,7 +1329,7 @@ fn step_4_count_the_reads_to_the_end() {
 
     // An error that is not the end.
     let call = "drain(a stream that sends 10 bytes and is then reset, 4)";
-    let outcome = on_thread(|| {
+    let outcome = on_thread(LIMIT, || {
         drain(
             &mut ResetAfter {
                 bytes: b"0123456789",

@@ -6,23 +6,26 @@
 //! - real peers (`nc`, `python3`, `socat`, `curl`) are found or the test says it is skipped: [`peer`];
 //! - reads split where the test wants them: [`SmallReads`];
 //! - a connection can be aborted with a reset: [`reset`];
+//! - the learner's code run with a time limit, and what it did said in words: [`on_thread`], [`caught`];
 //! - the `--help` a chapter shows is the program's: [`assert_help_quoted_in_book`].
 
 mod book;
 mod buffers;
+mod outcome;
 mod peers;
 mod process;
 mod reads;
 
 pub use book::assert_help_quoted_in_book;
 pub use buffers::small_buffer_pair;
+pub use outcome::{Outcome, caught, caught_any, describe, on_thread, panicked};
 
 pub use peers::{Peer, peer};
 pub use process::ServerProcess;
 pub use reads::SmallReads;
 
 use std::io;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 /// The longest any single socket operation in a test may block.
@@ -42,6 +45,31 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
         .unwrap_or_else(|err| panic!("test could not connect to {addr}: {err}"));
     with_timeouts(stream)
+}
+
+/// Accepts one connection on `listener`, waiting at most `within` (std's `accept` has no timeout of its
+/// own), and gives it [`with_timeouts`]. After `within`, returns the `WouldBlock` error of the last try.
+pub fn accept_within(
+    listener: &TcpListener,
+    within: Duration,
+) -> io::Result<(TcpStream, SocketAddr)> {
+    listener.set_nonblocking(true)?;
+    let deadline = std::time::Instant::now() + within;
+    let accepted = loop {
+        match listener.accept() {
+            Err(err)
+                if err.kind() == io::ErrorKind::WouldBlock
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            other => break other,
+        }
+    };
+    listener.set_nonblocking(false)?;
+    let (stream, peer) = accepted?;
+    stream.set_nonblocking(false)?;
+    Ok((with_timeouts(stream), peer))
 }
 
 /// Gives `stream` [`IO_TIMEOUT`] on reads and writes, so no test blocks forever on it.

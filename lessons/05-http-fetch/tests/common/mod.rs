@@ -5,16 +5,13 @@
 use std::fmt::Debug;
 use std::io::{self, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use http_fetch::{Framing, Head, copy_body, read_head};
 use shared::fixtures::{AfterResponse, CannedServer};
-use shared::testing::{SmallReads, connect, panic_message};
+use shared::testing::{SmallReads, connect};
 
 /// What the tests send before each answer: a [`CannedServer`] reads a request head before it answers. It is
 /// written here, so that the steps after step 2 do not depend on your `request_head`.
@@ -54,41 +51,13 @@ impl Delivery {
     }
 }
 
-/// What a function run on a thread did: returned a value, or (as `Err`) panicked or did not return within
-/// [`LIMIT`], in words.
-pub type Outcome<T> = Result<T, String>;
+pub use shared::testing::{Outcome, describe};
 
-/// Runs `f` on a thread and waits at most [`LIMIT`] for it.
+/// Runs `f` on a thread, waits at most [`LIMIT`] for it, and says how long it took.
 fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> (Outcome<T>, Duration) {
-    let (done, result) = mpsc::channel();
     let start = Instant::now();
-    thread::spawn(move || {
-        let outcome = panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-            let message = panic_message(&*payload);
-            if message.starts_with("not yet implemented") {
-                format!(
-                    "panicked: {message} (a `todo!()` in src/exercise.rs: that step is not done yet)"
-                )
-            } else {
-                format!("panicked: {message}")
-            }
-        });
-        let _ = done.send(outcome);
-    });
-    let outcome = match result.recv_timeout(LIMIT) {
-        Ok(outcome) => outcome,
-        Err(_) => Err(format!("had not returned after {LIMIT:?}")),
-    };
+    let outcome = shared::testing::on_thread(LIMIT, f);
     (outcome, start.elapsed())
-}
-
-/// `returned Err(InvalidData: ...)`: what a function did, in words for a failure message.
-pub fn describe<T: Debug>(outcome: &Outcome<io::Result<T>>) -> String {
-    match outcome {
-        Ok(Ok(value)) => format!("returned Ok({value:?})"),
-        Ok(Err(err)) => format!("returned Err({:?}: {err})", err.kind()),
-        Err(what) => what.clone(),
-    }
 }
 
 /// Bytes as a quoted string for messages; a long one is cut in the middle.
