@@ -7,9 +7,9 @@ use std::thread;
 use std::time::Duration;
 
 use basic_client::{connect, receive_text, send_request};
-use shared::testing::{IO_TIMEOUT, with_timeouts};
 use shared::trace::{Trace, Traced};
 use single_server::{Config, serve};
+use test_support::{IO_TIMEOUT, with_timeouts};
 
 /// Runs lesson 01's client, sending `lines`, against a lesson 02 server that serves one client, and
 /// returns what the client printed.
@@ -101,8 +101,8 @@ fn client_session_with_lesson_03(lines: &str, others: usize) -> String {
     // Idle clients that stay connected: lesson 02 would make the client below wait for them.
     let idle: Vec<_> = (0..others)
         .map(|_| {
-            let mut idle = shared::testing::connect(addr);
-            assert_eq!(shared::testing::read_line(&mut idle), "Welcome\n");
+            let mut idle = test_support::connect(addr);
+            assert_eq!(test_support::read_line(&mut idle), "Welcome\n");
             idle
         })
         .collect();

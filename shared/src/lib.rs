@@ -1,4 +1,5 @@
-//! The helper crate: plumbing that every lesson uses, and no lesson content.
+//! The helper crate: plumbing that every lesson program uses, and no lesson content. (The tests' support
+//! is the `test-support` crate in `shared/test-support`, a dev-dependency only.)
 //!
 //! Read the lessons first; come here when a lesson's `main.rs` or tests use something from `shared::`.
 //!
@@ -6,17 +7,13 @@
 //! - [`announce_listening`]: the `listening on ADDR` line a server prints once it is bound, and
 //!   [`bind_error_message`], what it says when it cannot bind.
 //! - [`trace`]: the `--trace` wrapper that prints one line per socket event to stderr.
-//! - [`testing`]: test support: timeouts on every socket, a lesson server started as a child process on
-//!   port 0, real peers (`nc`, `python3`) found or skipped, a reader that splits reads.
-//! - [`fixtures`]: small servers a test can talk to before the learner has written the other side:
-//!   a feed server, an echo server and a canned-response server.
+//! - [`greeting`]: the lines of the greeting protocol (lessons 01 to 03), written once.
 //! - [`load`]: the engine of `greet-load`, which runs many greeting clients at once against a server and
 //!   reports counts, round trips and waits as percentiles (lessons 02 and 03 compare their servers with it).
 
 pub mod cli;
-pub mod fixtures;
+pub mod greeting;
 pub mod load;
-pub mod testing;
 pub mod trace;
 
 mod listening;

@@ -26,14 +26,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::greeting::{BUSY, EXIT, WELCOME, hello};
 use crate::trace::is_timeout;
 
 /// The longest reply line read, `\n` included: `Hello, client-1999-999999!` is 27 bytes. A server sending
 /// endless bytes without a newline is a failure, not a reason to fill the memory.
 pub const MAX_REPLY: u64 = 1024;
-
-/// The line a server over its bound (lesson 03) sends instead of `Welcome`, before it closes.
-pub const BUSY_LINE: &[u8] = b"busy, try again later\n";
 
 /// How long the run is: so many rounds per client, or rounds until a time is up.
 #[derive(Debug, Clone, Copy)]
@@ -153,8 +151,8 @@ fn client(i: u32, plan: &Plan, tally: &Tally) -> Result<Greeting> {
     let mut line = Vec::new();
     read_line(&mut reader, &mut line, plan.timeout).context("waiting for `Welcome`")?;
     match line.as_slice() {
-        b"Welcome\n" => {}
-        BUSY_LINE => return Ok(Greeting::Busy),
+        greeted if greeted == WELCOME.as_bytes() => {}
+        busy if busy == BUSY.as_bytes() => return Ok(Greeting::Busy),
         other => bail!(
             "expected `Welcome`, got {:?}",
             String::from_utf8_lossy(other)
@@ -178,7 +176,7 @@ fn client(i: u32, plan: &Plan, tally: &Tally) -> Result<Greeting> {
             .with_context(|| format!("sending {name}"))?;
         read_line(&mut reader, &mut line, plan.timeout)
             .with_context(|| format!("waiting for the reply to {name}"))?;
-        let expected = format!("Hello, {name}!\n");
+        let expected = hello(&name);
         if line != expected.as_bytes() {
             bail!(
                 "sent {name}, expected {expected:?}, got {:?}",
@@ -189,7 +187,9 @@ fn client(i: u32, plan: &Plan, tally: &Tally) -> Result<Greeting> {
         tally.round_trips.fetch_add(1, Relaxed);
         round += 1;
     }
-    writer.write_all(b"exit\n").context("sending exit")?;
+    writer
+        .write_all(format!("{EXIT}\n").as_bytes())
+        .context("sending exit")?;
     Ok(Greeting::Welcome)
 }
 

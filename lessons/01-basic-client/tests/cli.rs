@@ -5,8 +5,8 @@ use std::net::TcpListener;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use shared::fixtures::{CannedServer, EchoServer, FeedServer};
-use shared::testing::{PROCESS_TIMEOUT, Peer, ServerProcess, peer};
+use test_support::fixtures::{CannedServer, EchoServer, FeedServer};
+use test_support::{PROCESS_TIMEOUT, Peer, ServerProcess, peer};
 
 fn client() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_basic-client"));
@@ -199,7 +199,7 @@ fn an_address_with_its_port_in_one_argument_gets_advice() {
 /// The chapter shows this program's `--help`: it must be the real one.
 #[test]
 fn the_help_shown_in_the_book_is_current() {
-    shared::testing::assert_help_quoted_in_book(
+    test_support::assert_help_quoted_in_book(
         env!("CARGO_BIN_EXE_basic-client"),
         "cargo run -q -p basic-client -- --help",
     );

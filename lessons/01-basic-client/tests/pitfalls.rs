@@ -8,9 +8,9 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::Duration;
 
-use shared::fixtures::{EchoServer, FeedServer};
-use shared::testing::{IO_TIMEOUT, SmallReads, connect, read_until_closed, small_buffer_pair};
 use socket2::SockRef;
+use test_support::fixtures::{EchoServer, FeedServer};
+use test_support::{IO_TIMEOUT, SmallReads, connect, read_until_closed, small_buffer_pair};
 
 /// "Connection refused" is an answer, not silence: the machine at that address replied with a reset
 /// because no socket listens on the port. It comes back at once, as an error of its own kind, and never as

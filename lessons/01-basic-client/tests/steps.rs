@@ -4,7 +4,7 @@
 //! task; `cargo run -- hint 1` gives a hint for the first step that fails. If the text and the tests
 //! disagree, the tests are right.
 //!
-//! Every socket here has a timeout (`shared::testing::IO_TIMEOUT`), so a step that waits for something that
+//! Every socket here has a timeout (`test_support::IO_TIMEOUT`), so a step that waits for something that
 //! never comes fails within seconds instead of hanging.
 
 use std::io::{ErrorKind, Read};
@@ -12,11 +12,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use basic_client::{connect, receive_text, send_request};
-use shared::fixtures::{EchoServer, FeedServer};
-use shared::testing::{
-    IO_TIMEOUT, SmallReads, read_until_closed, small_buffer_pair, with_timeouts,
-};
 use shared::trace::{Trace, Traced};
+use test_support::fixtures::{EchoServer, FeedServer};
+use test_support::{IO_TIMEOUT, SmallReads, read_until_closed, small_buffer_pair, with_timeouts};
 
 /// An address on loopback where nothing listens: bind port 0, note the port, close the listener.
 fn closed_port() -> SocketAddr {

@@ -13,7 +13,7 @@ use std::net::{Shutdown, TcpListener};
 use assert_cmd::Command;
 use common::assert_closed;
 use predicates::prelude::*;
-use shared::testing::{
+use test_support::{
     PROCESS_TIMEOUT, Peer, ServerProcess, connect, peer, read_line, read_until_closed, reset,
 };
 
@@ -214,7 +214,7 @@ fn a_client_error_is_reported_on_stderr_and_the_server_goes_on() {
 /// The chapter shows this program's `--help`: it must be the real one.
 #[test]
 fn the_help_shown_in_the_book_is_current() {
-    shared::testing::assert_help_quoted_in_book(
+    test_support::assert_help_quoted_in_book(
         env!("CARGO_BIN_EXE_single-server"),
         "cargo run -q -p single-server -- --help",
     );

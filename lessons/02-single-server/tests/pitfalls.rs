@@ -10,12 +10,14 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::Duration;
 
 use common::{
-    ServerThread, assert_closed, config_for, fill_send_buffer, read_to_the_end, slow_reader,
-    wait_until_received,
+    assert_closed, config_for, fill_send_buffer, read_to_the_end, serve_result, slow_reader,
+    start_server, wait_until_received,
 };
-use shared::testing::{IO_TIMEOUT, connect, read_line, read_until_closed, reset, with_timeouts};
 use shared::trace::{Trace, is_timeout};
 use single_server::{Config, Line, read_line as read_capped_line, serve_client};
+use test_support::{
+    IO_TIMEOUT, ServerThread, connect, read_line, read_until_closed, reset, with_timeouts,
+};
 
 /// A client and the server's end of the same connection, both with timeouts.
 fn connected_pair() -> (TcpStream, TcpStream) {
@@ -32,11 +34,11 @@ fn connected_pair() -> (TcpStream, TcpStream) {
 /// serves clients at the same time.
 #[test]
 fn a_second_client_is_connected_but_not_greeted_until_the_first_leaves() {
-    let server = ServerThread::start(config_for(2));
-    let mut first = server.connect();
+    let server = start_server(config_for(2));
+    let mut first = server.connect("a client");
     assert_eq!(read_line(&mut first), "Welcome\n");
 
-    let mut second = server.connect();
+    let mut second = server.connect("a client");
     // However long we waited here, nothing could come: the server is in `read`, waiting for `first`.
     second
         .set_read_timeout(Some(Duration::from_millis(200)))
@@ -57,7 +59,7 @@ fn a_second_client_is_connected_but_not_greeted_until_the_first_leaves() {
     );
     second.shutdown(Shutdown::Write).unwrap();
     assert!(read_until_closed(&mut second).is_empty());
-    server.finish().unwrap();
+    serve_result(&server).unwrap();
 }
 
 /// The client writes `Alice\n`, then `Bob\n`: two `write` calls. The server's single `read` returns both:
@@ -137,15 +139,14 @@ fn broken_serve_with_question_marks(listener: TcpListener) -> io::Result<()> {
 /// the error, the listener is closed, and the next client is refused.
 #[test]
 fn one_reset_kills_a_server_that_uses_question_mark_on_client_errors() {
-    let server = ServerThread::run(broken_serve_with_question_marks);
+    let server = ServerThread::tcp(broken_serve_with_question_marks);
     let addr = server.addr();
-    let mut client = server.connect();
+    let mut client = server.connect("a client");
     assert_eq!(read_line(&mut client), "Welcome\n");
     client.write_all(b"Ali").unwrap();
     reset(client).unwrap();
 
-    let died = server
-        .finish()
+    let died = serve_result(&server)
         .expect_err("the broken server should have stopped with the client's error");
     assert_eq!(died.kind(), ErrorKind::ConnectionReset, "got: {died}");
     let refused = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
@@ -157,15 +158,14 @@ fn one_reset_kills_a_server_that_uses_question_mark_on_client_errors() {
 /// as `UnexpectedEof`, and `?` passes it up.
 #[test]
 fn a_mid_line_disconnect_kills_a_server_that_uses_question_mark_on_client_errors() {
-    let server = ServerThread::run(broken_serve_with_question_marks);
-    let mut client = server.connect();
+    let server = ServerThread::tcp(broken_serve_with_question_marks);
+    let mut client = server.connect("a client");
     assert_eq!(read_line(&mut client), "Welcome\n");
     client.write_all(b"Ali").unwrap();
     client.shutdown(Shutdown::Write).unwrap();
     assert!(read_until_closed(&mut client).is_empty());
 
-    let died = server
-        .finish()
+    let died = serve_result(&server)
         .expect_err("the broken server should have stopped with the client's error");
     assert_eq!(died.kind(), ErrorKind::UnexpectedEof, "got: {died}");
 }
@@ -173,24 +173,24 @@ fn a_mid_line_disconnect_kills_a_server_that_uses_question_mark_on_client_errors
 /// The lesson's `serve` meets the same two clients, reports each on stderr, and greets the next one.
 #[test]
 fn the_lessons_server_survives_a_reset_and_a_mid_line_disconnect() {
-    let server = ServerThread::start(config_for(3));
-    let mut resets = server.connect();
+    let server = start_server(config_for(3));
+    let mut resets = server.connect("a client");
     assert_eq!(read_line(&mut resets), "Welcome\n");
     resets.write_all(b"Ali").unwrap();
     reset(resets).unwrap();
 
-    let mut leaves = server.connect();
+    let mut leaves = server.connect("a client");
     assert_eq!(read_line(&mut leaves), "Welcome\n");
     leaves.write_all(b"Bo").unwrap();
     leaves.shutdown(Shutdown::Write).unwrap();
     assert!(read_until_closed(&mut leaves).is_empty());
 
-    let mut next = server.connect();
+    let mut next = server.connect("a client");
     assert_eq!(read_line(&mut next), "Welcome\n");
     next.write_all(b"Carol\nexit\n").unwrap();
     assert_eq!(read_line(&mut next), "Hello, Carol!\n");
     assert_closed(&mut next, "`exit`");
-    server.finish().unwrap();
+    serve_result(&server).unwrap();
 }
 
 /// A server that closes a connection while bytes from the client are still unread in its receive buffer

@@ -5,7 +5,7 @@
 //! disagree, the tests are right.
 //!
 //! The server runs on a thread, on a listener the test bound to `127.0.0.1:0`. Every socket here has a
-//! timeout (`shared::testing::IO_TIMEOUT`), so a step that waits for something that never comes fails
+//! timeout (`test_support::IO_TIMEOUT`), so a step that waits for something that never comes fails
 //! within seconds instead of hanging. A failure says what the client saw and what the server side
 //! (`serve` or `serve_client`) returned.
 
@@ -15,9 +15,9 @@ use std::io::{ErrorKind, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
-use common::{ServerThread, config_for, start_session};
-use shared::testing::reset;
+use common::{config_for, serve_result, start_server, start_session};
 use single_server::{Config, SessionEnd, hello};
+use test_support::reset;
 
 /// Step 1: `serve` accepts clients one after another and `serve_client` greets each one with the line
 /// `Welcome`. Two clients come in turn; each reads `Welcome`, shuts down its sending side, and then reads
@@ -25,9 +25,9 @@ use single_server::{Config, SessionEnd, hello};
 /// after the second client.
 #[test]
 fn step_1_greet_each_client_in_turn() {
-    let server = ServerThread::start(config_for(2));
+    let server = start_server(config_for(2));
     for who in ["the first client", "the second client"] {
-        let mut client = server.connect();
+        let mut client = server.connect("a client");
         assert_eq!(
             server.read_line(&mut client, who),
             "Welcome\n",
@@ -41,9 +41,7 @@ fn step_1_greet_each_client_in_turn() {
             String::from_utf8_lossy(&after)
         );
     }
-    server
-        .finish()
-        .expect("serve should return Ok(()) after max_clients clients");
+    serve_result(&server).expect("serve should return Ok(()) after max_clients clients");
 }
 
 /// Step 2: after `Welcome`, `serve_client` answers each line `X` with `Hello, X!` (`hello` makes that reply).
@@ -208,8 +206,8 @@ fn step_5_a_failing_client_does_not_stop_the_server() {
         .expect_err("a disconnect in the middle of a line should be an error, not a normal end");
     assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "got: {err}");
 
-    let server = ServerThread::start(config_for(3));
-    let mut first = server.connect();
+    let server = start_server(config_for(3));
+    let mut first = server.connect("a client");
     assert_eq!(
         server.read_line(&mut first, "the first client"),
         "Welcome\n"
@@ -217,7 +215,7 @@ fn step_5_a_failing_client_does_not_stop_the_server() {
     first.write_all(b"Ali").unwrap();
     reset(first).unwrap();
 
-    let mut second = server.connect();
+    let mut second = server.connect("a client");
     assert_eq!(
         server.read_line(&mut second, "the client after a reset"),
         "Welcome\n"
@@ -230,7 +228,7 @@ fn step_5_a_failing_client_does_not_stop_the_server() {
             .is_empty()
     );
 
-    let mut third = server.connect();
+    let mut third = server.connect("a client");
     assert_eq!(
         server.read_line(&mut third, "the client after a mid-line disconnect"),
         "Welcome\n"
@@ -241,7 +239,6 @@ fn step_5_a_failing_client_does_not_stop_the_server() {
         "Hello, Carol!\n"
     );
     server.assert_closed(&mut third, "`exit`");
-    server
-        .finish()
+    serve_result(&server)
         .expect("serve should return Ok(()) after max_clients clients, even when some failed");
 }

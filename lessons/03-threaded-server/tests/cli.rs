@@ -12,7 +12,7 @@ use std::net::{Shutdown, TcpListener};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use shared::testing::{
+use test_support::{
     PROCESS_TIMEOUT, Peer, ServerProcess, connect, peer, read_line, read_until_closed,
 };
 use threaded_server::BUSY_LINE;
@@ -219,7 +219,7 @@ fn acceptance_256_clients_at_once_the_257th_is_busy_and_ctrl_c_exits_0() {
 /// The chapter shows this program's `--help`: it must be the real one.
 #[test]
 fn the_help_shown_in_the_book_is_current() {
-    shared::testing::assert_help_quoted_in_book(
+    test_support::assert_help_quoted_in_book(
         env!("CARGO_BIN_EXE_threaded-server"),
         "cargo run -q -p threaded-server -- --help",
     );

@@ -11,10 +11,10 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use common::{ServerThread, config_for, read_closed_or_reset};
-use shared::testing::{IO_TIMEOUT, connect, read_line, read_until_closed, reset};
+use common::{Server, config_for, read_closed_or_reset};
 use shared::trace::{Trace, is_timeout};
 use single_server::{SessionEnd, serve_client_with};
+use test_support::{IO_TIMEOUT, connect, read_line, read_until_closed, reset};
 use threaded_server::{BUSY_LINE, Clients, Config, answer};
 
 /// Lesson 02's server, for contrast: one idle client, welcomed and then silent, holds up everyone else. A
@@ -54,7 +54,7 @@ fn an_idle_client_holds_up_lesson_02s_server() {
 /// idle client is still there, and is answered when it speaks.
 #[test]
 fn an_idle_client_does_not_hold_up_the_others() {
-    let server = ServerThread::start(Config::default());
+    let server = Server::start(Config::default());
     let mut idle = server.welcome("the idle client", "the first client");
     for i in 0..10 {
         let who = format!("client {i}");
@@ -76,7 +76,7 @@ fn an_idle_client_does_not_hold_up_the_others() {
 /// two connected clients are not disturbed, and the summary counts one client turned away.
 #[test]
 fn a_client_over_the_bound_is_told_busy_at_once() {
-    let server = ServerThread::start(config_for(2));
+    let server = Server::start(config_for(2));
     let mut first = server.welcome("the first client", "one of 2");
     let mut second = server.welcome("the second client", "two of 2");
 
@@ -126,7 +126,7 @@ fn greet_client_panicking_on_request(
 /// stop still works, and its summary counts the thread that panicked (`join` returns its panic as `Err`).
 #[test]
 fn a_panic_or_a_failure_in_a_session_ends_that_session_only() {
-    let server = ServerThread::start_with(config_for(1), greet_client_panicking_on_request);
+    let server = Server::start_with(config_for(1), greet_client_panicking_on_request);
     let mut panics = server.welcome("the client that makes its thread panic", "the first client");
     server.send(
         &mut panics,
@@ -171,7 +171,7 @@ fn a_panic_or_a_failure_in_a_session_ends_that_session_only() {
 #[cfg(unix)]
 #[test]
 fn running_out_of_file_descriptors_turns_clients_away_until_some_leave() {
-    use shared::testing::ServerProcess;
+    use test_support::ServerProcess;
 
     // `exec` replaces the shell with the server, so the limit applies to the server and the process the
     // test signals is the server itself. ServerProcess adds `--addr 127.0.0.1:0`, which `"$@"` passes on.
@@ -267,7 +267,7 @@ fn running_out_of_file_descriptors_turns_clients_away_until_some_leave() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_the_server_within_the_grace_period_with_clients_connected() {
-    use shared::testing::ServerProcess;
+    use test_support::ServerProcess;
 
     let server = ServerProcess::start(env!("CARGO_BIN_EXE_threaded-server"), ["--grace", "300ms"]);
     let mut idle = connect(server.addr());
@@ -330,7 +330,7 @@ mod interactive {
     use std::time::Instant;
 
     use shared::LISTENING_PREFIX;
-    use shared::testing::PROCESS_TIMEOUT;
+    use test_support::PROCESS_TIMEOUT;
 
     pub struct Server {
         child: Child,

@@ -6,7 +6,7 @@
 //!
 //! The server runs on a thread, on a listener the test bound to `127.0.0.1:0`. Steps 1 to 3 never stop it
 //! (you write the stop in step 4): the thread ends with the test program. Every socket here has a timeout
-//! (`shared::testing::IO_TIMEOUT`), so a step that waits for something that never comes fails within
+//! (`test_support::IO_TIMEOUT`), so a step that waits for something that never comes fails within
 //! seconds instead of hanging. A failure says what the client saw and what `serve` had done.
 
 mod common;
@@ -15,14 +15,16 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{ServerThread, config_for, describe, read_closed_or_reset};
-use shared::testing::{IO_TIMEOUT, reset, try_read_line, try_read_until_closed, with_timeouts};
+use common::{Server, config_for, read_closed_or_reset};
 use shared::trace::is_timeout;
+use test_support::{
+    IO_TIMEOUT, describe_returned, reset, try_read_line, try_read_until_closed, with_timeouts,
+};
 use threaded_server::{BUSY_LINE, Clients, Config, answer};
 
 /// Checks that `who`, a client over the bound, is told [`BUSY_LINE`] and then end of stream.
 #[track_caller]
-fn assert_turned_away(server: &ServerThread, who: &str, why: &str) {
+fn assert_turned_away(server: &Server, who: &str, why: &str) {
     let mut client = server.connect(who);
     let line = match try_read_line(&mut client) {
         Ok(line) => line,
@@ -69,7 +71,7 @@ fn assert_turned_away(server: &ServerThread, who: &str, why: &str) {
 
 /// Sends `exit` and checks that the server closes the connection.
 #[track_caller]
-fn leave(server: &ServerThread, client: &mut TcpStream, who: &str) {
+fn leave(server: &Server, client: &mut TcpStream, who: &str) {
     server.send(client, b"exit\n", who);
     server.assert_closed(
         client,
@@ -86,7 +88,7 @@ fn leave(server: &ServerThread, client: &mut TcpStream, who: &str) {
 /// (`Hello, Bob!`, `Hello, Carol!`). Then Alice is answered too, and `exit` ends each session.
 #[test]
 fn step_1_a_thread_per_client() {
-    let server = ServerThread::start(Config::default());
+    let server = Server::start(Config::default());
     let mut alice = server.welcome("Alice", "the first client");
 
     let mut others = Vec::new();
@@ -129,7 +131,7 @@ fn step_1_a_thread_per_client() {
 /// welcomed. With Dave and Erin connected, Frank is turned away again.
 #[test]
 fn step_2_at_most_max_clients_at_once() {
-    let server = ServerThread::start(config_for(2));
+    let server = Server::start(config_for(2));
     let mut alice = server.welcome("Alice", "the first of at most 2 clients");
     let mut bob = server.welcome("Bob", "the second of at most 2 clients");
     assert_turned_away(
@@ -184,7 +186,7 @@ fn step_3_who_is_online() {
     );
     assert_eq!(answer("Alice", &nobody), "Hello, Alice!\n");
 
-    let server = ServerThread::start(config_for(2));
+    let server = Server::start(config_for(2));
     let mut alice = server.welcome("Alice", "the first client");
     assert_eq!(
         server.ask(&mut alice, "who", "Alice"),
@@ -246,7 +248,7 @@ fn step_3_who_is_online() {
 #[test]
 fn step_4_stop_cleanly() {
     // A grace far longer than the test: it must end when the last client leaves, not when the grace does.
-    let server = ServerThread::start(Config {
+    let server = Server::start(Config {
         grace: Duration::from_secs(30),
         ..Config::default()
     });
@@ -284,13 +286,13 @@ fn step_4_stop_cleanly() {
     );
     assert_eq!(summary.panicked, 0, "no thread panicked ({summary:?})");
 
-    let server = ServerThread::start(Config {
+    let server = Server::start(Config {
         grace: Duration::from_millis(200),
         ..Config::default()
     });
     let mut ivan = server.welcome("Ivan", "the first client");
     server.stop();
-    let Some(outcome) = server.try_finish() else {
+    let Some(outcome) = server.try_finish(IO_TIMEOUT) else {
         panic!(
             "after the stop, with Ivan connected but idle and a grace of 200 ms, serve should return, but \
              it has not after {IO_TIMEOUT:?}: {}",
@@ -301,7 +303,7 @@ fn step_4_stop_cleanly() {
         Ok(Ok(summary)) => summary,
         other => panic!(
             "after the stop, serve should return Ok(summary), but {}",
-            describe(&other)
+            describe_returned("serve", Some(&other))
         ),
     };
     if let Err(problem) = read_closed_or_reset(&mut ivan) {
@@ -318,7 +320,7 @@ fn step_4_stop_cleanly() {
 }
 
 /// Why a stopped server has not returned: a new client tells whether the accept loop is still running.
-fn why_serve_goes_on(server: &ServerThread) -> String {
+fn why_serve_goes_on(server: &Server) -> String {
     let Ok(mut probe) = TcpStream::connect_timeout(&server.addr(), IO_TIMEOUT) else {
         return "its listener is closed, so it has left the accept loop; it is waiting for Ivan. Once \
                 `wait_until_empty(config.grace)` returns `false`, shut the connections still online down \

@@ -16,7 +16,7 @@ use std::thread;
 use assert_cmd::Command;
 use common::{SILENCE, client, closed_port, show_all};
 use predicates::prelude::*;
-use shared::testing::{IO_TIMEOUT, PROCESS_TIMEOUT, Peer, ServerProcess, peer};
+use test_support::{IO_TIMEOUT, PROCESS_TIMEOUT, Peer, ServerProcess, peer};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_udp-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_udp-client");
@@ -377,11 +377,11 @@ fn the_client_talks_to_a_python3_server() {
 /// The chapter shows both programs' `--help`: they must be the real ones.
 #[test]
 fn the_help_shown_in_the_book_is_current() {
-    shared::testing::assert_help_quoted_in_book(
+    test_support::assert_help_quoted_in_book(
         env!("CARGO_BIN_EXE_udp-server"),
         "cargo run -q -p udp-pair --bin udp-server -- --help",
     );
-    shared::testing::assert_help_quoted_in_book(
+    test_support::assert_help_quoted_in_book(
         env!("CARGO_BIN_EXE_udp-client"),
         "cargo run -q -p udp-pair --bin udp-client -- --help",
     );

@@ -10,9 +10,9 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, UdpSocket};
 use std::time::Duration;
 
-use common::{SILENCE, ServerThread, client, closed_port, with_timeouts};
-use shared::testing::{IO_TIMEOUT, connect};
+use common::{SILENCE, client, closed_port, start_server, with_timeouts};
 use shared::trace::{Trace, is_timeout};
+use test_support::{IO_TIMEOUT, connect};
 use udp_pair::{ClientConfig, ServerConfig, client_socket, request};
 
 /// Receives one datagram on `socket` into a buffer of `size` bytes; panics on a timeout or an error.
@@ -212,7 +212,7 @@ fn anyone_can_send_to_an_unconnected_socket() {
 /// does not fool it.
 #[test]
 fn without_a_tag_a_late_reply_answers_the_next_request() {
-    let server = ServerThread::start(ServerConfig::default());
+    let server = start_server(ServerConfig::default());
     let naive = with_timeouts(client_socket(server.addr()).unwrap());
     naive.send(b"Alice").unwrap();
     naive.send(b"Alice").unwrap(); // the retry
@@ -246,7 +246,7 @@ fn without_a_tag_a_late_reply_answers_the_next_request() {
 /// again. Its trace shows the retries.
 #[test]
 fn retries_recover_from_a_server_that_drops_datagrams() {
-    let server = ServerThread::start(ServerConfig {
+    let server = start_server(ServerConfig {
         drop_every: Some(2),
         ..ServerConfig::default()
     });

@@ -7,7 +7,7 @@
 //! `serve` runs on a thread, on a socket the test bound to `127.0.0.1:0`; it never returns, and the thread
 //! ends with the test program. `request` is tested against peers written here (a socket on a thread that
 //! answers as the test decides), so steps 3 and 4 do not depend on your server. Every socket here has a
-//! timeout (`shared::testing::IO_TIMEOUT`), and `request` runs on a thread the test stops waiting for, so a
+//! timeout (`test_support::IO_TIMEOUT`), and `request` runs on a thread the test stops waiting for, so a
 //! step that waits for something that never comes fails within seconds instead of hanging.
 
 mod common;
@@ -19,10 +19,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    RequestOutcome, ScriptedPeer, ServerThread, call_request, client, closed_port, connected_to,
-    describe, hello_reply, show, show_all, with_timeouts,
+    RequestOutcome, ScriptedPeer, ask_with_hint, assert_no_reply, call_request, client,
+    closed_port, connected_to, describe, hello_reply, show, show_all, start_server, with_timeouts,
 };
-use shared::testing::IO_TIMEOUT;
+use test_support::IO_TIMEOUT;
 use udp_pair::{ClientConfig, ServerConfig, answer, client_socket, is_refused, split_tag};
 
 /// A reply as text, for comparisons whose failures read well. Every expected reply is ASCII.
@@ -64,7 +64,7 @@ fn step_1_answer_each_datagram_where_it_came_from() {
     );
     assert_eq!(text(&answer(b"Bob")), "Hello, Bob!\n", "answer(b\"Bob\")");
 
-    let server = ServerThread::start(ServerConfig::default());
+    let server = start_server(ServerConfig::default());
     let alice = client();
     assert_eq!(
         text(&server.ask(&alice, b"Alice", "Alice")),
@@ -76,7 +76,13 @@ fn step_1_answer_each_datagram_where_it_came_from() {
                 not be connected to the first client (a connected UDP socket only hears from its peer). \
                 Answer each datagram to the address its own `recv_from` returned";
     assert_eq!(
-        text(&server.ask_with_hint(&bob, b"Bob", "Bob, the second client,", hint)),
+        text(&ask_with_hint(
+            &server,
+            &bob,
+            b"Bob",
+            "Bob, the second client,",
+            hint
+        )),
         "Hello, Bob!\n",
         "Bob sent `Bob`"
     );
@@ -182,7 +188,7 @@ fn step_2_bad_datagrams_and_tags() {
         );
     }
 
-    let server = ServerThread::start(ServerConfig {
+    let server = start_server(ServerConfig {
         max_datagram: 16,
         drop_every: None,
     });
@@ -236,7 +242,8 @@ fn step_2_bad_datagrams_and_tags() {
                       In TCP, reading 0 bytes meant the end of the stream; UDP has no stream to end. Answer \
                       it with the error line and go on";
     assert_eq!(
-        text(&server.ask_with_hint(
+        text(&ask_with_hint(
+            &server,
             &client,
             b"",
             "a client sending an empty datagram",
@@ -260,7 +267,7 @@ fn step_2_bad_datagrams_and_tags() {
         );
     }
 
-    let server = ServerThread::start(ServerConfig {
+    let server = start_server(ServerConfig {
         max_datagram: 5000,
         drop_every: None,
     });
@@ -381,13 +388,14 @@ fn step_3_wait_with_a_timeout_and_send_again() {
          reply (a read timeout on the socket) before the next send"
     );
 
-    let server = ServerThread::start(ServerConfig {
+    let server = start_server(ServerConfig {
         drop_every: Some(2),
         ..ServerConfig::default()
     });
     let client = client();
     assert_eq!(
-        text(&server.ask_with_hint(
+        text(&ask_with_hint(
+            &server,
             &client,
             b"one",
             "a client sending its first datagram",
@@ -398,7 +406,7 @@ fn step_3_wait_with_a_timeout_and_send_again() {
         "with drop_every: Some(2), the first datagram is answered"
     );
     server.send(&client, b"two", "the client");
-    server.assert_no_reply(
+    assert_no_reply(
         &client,
         "with drop_every: Some(2), the second datagram is ignored on purpose: count the datagrams that \
          arrive and ask `dropped_on_purpose(config, received, from, trace)`; when it says `true`, \

@@ -17,8 +17,8 @@ use std::thread;
 
 use assert_cmd::Command;
 use http_fetch::MAX_HEAD;
-use shared::fixtures::{AfterResponse, CannedServer};
-use shared::testing::{IO_TIMEOUT, PROCESS_TIMEOUT, Peer, peer, with_timeouts};
+use test_support::fixtures::{AfterResponse, CannedServer};
+use test_support::{IO_TIMEOUT, PROCESS_TIMEOUT, Peer, peer, with_timeouts};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_http-fetch");
 
@@ -977,7 +977,7 @@ fn a_redirect_to_https_is_an_error_that_mentions_tls() {
 /// The chapter shows the program's `--help`: it must be the real one.
 #[test]
 fn the_help_shown_in_the_book_is_current() {
-    shared::testing::assert_help_quoted_in_book(
+    test_support::assert_help_quoted_in_book(
         env!("CARGO_BIN_EXE_http-fetch"),
         "cargo run -q -p http-fetch -- --help",
     );

@@ -15,9 +15,9 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use http_fetch::{Framing, Head, Method, copy_body, framing, parse_url, read_head, request_head};
-use shared::fixtures::{AfterResponse, CannedServer};
-use shared::testing::{IO_TIMEOUT, connect, with_timeouts};
 use shared::trace::is_timeout;
+use test_support::fixtures::{AfterResponse, CannedServer};
+use test_support::{IO_TIMEOUT, connect, with_timeouts};
 
 /// Connects to `addr` (with `IO_TIMEOUT` on every read and write) and sends the lesson's `GET /` request.
 fn send_get(addr: SocketAddr) -> TcpStream {

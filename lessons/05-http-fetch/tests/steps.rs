@@ -7,7 +7,7 @@
 //! Steps 3 to 5 talk to a `CannedServer` on `127.0.0.1:0`: a server that reads a request and answers with
 //! bytes the test chose, however broken, cut into pieces or kept open. Each step tests its own functions
 //! only: a step does not need the ones before it to pass. Every socket here has a timeout
-//! (`shared::testing::IO_TIMEOUT`), and your `read_head` and `copy_body` run on a thread the test stops
+//! (`test_support::IO_TIMEOUT`), and your `read_head` and `copy_body` run on a thread the test stops
 //! waiting for after 2 seconds, so a function that waits for bytes that never come fails within seconds
 //! instead of hanging.
 
@@ -21,8 +21,8 @@ use http_fetch::{
     Framing, Head, MAX_CHUNK_LINE, MAX_HEAD, Method, USER_AGENT, Url, UrlError, framing, parse_url,
     request_head,
 };
-use shared::fixtures::{AfterResponse, CannedServer};
-use shared::testing::{connect, read_until_closed};
+use test_support::fixtures::{AfterResponse, CannedServer};
+use test_support::{connect, read_until_closed};
 
 /// Checks that `parse_url(text)` is `Ok` with this host, port and target.
 #[track_caller]

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use shared::testing::{
+use test_support::{
     IO_TIMEOUT, PROCESS_TIMEOUT, Peer, ServerProcess, assert_help_quoted_in_book, connect, peer,
     read_line,
 };

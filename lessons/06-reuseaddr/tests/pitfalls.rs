@@ -22,7 +22,7 @@ mod linux {
         Closed, Holders, Reuse, Side, TcpState, close_connection, connect_pair, listen,
         read_tcp_table, wait_for_state, wait_until_gone, who_holds,
     };
-    use shared::testing::IO_TIMEOUT;
+    use test_support::IO_TIMEOUT;
 
     /// Port 0 on the loopback address 127.0.0.`n`: the kernel picks a free port there.
     fn own_address(n: u8) -> SocketAddr {

@@ -8,7 +8,7 @@
 //! an address again after closing, does it on a loopback IP of its own (127.0.0.2 to 127.0.0.19: all of
 //! 127.0.0.0/8 is loopback on Linux), so that no other test running at the same time takes its port.
 //! Steps 3 and 4 read the kernel's table with `read_tcp_table` (given), which uses your step 2. Every
-//! socket has a timeout (`shared::testing::IO_TIMEOUT`), and `close_connection` runs on a thread the test
+//! socket has a timeout (`test_support::IO_TIMEOUT`), and `close_connection` runs on a thread the test
 //! stops waiting for after 2 seconds, so a step that waits for something that never comes fails within
 //! seconds instead of hanging.
 
@@ -22,10 +22,10 @@ use reuseaddr::{
     parse_proc_address, parse_tcp_table, read_tcp_table, reuse_address_is_on, wait_for_state,
     who_holds,
 };
-use shared::testing::{
+use socket2::{Domain, SockRef, Socket, Type};
+use test_support::{
     IO_TIMEOUT, accept_within, caught, caught_any, describe, on_thread, with_timeouts,
 };
-use socket2::{Domain, SockRef, Socket, Type};
 
 /// How long a test lets `close_connection` run. On loopback a close takes microseconds; this is shorter
 /// than the sockets' own timeout, so a function that waits for bytes that never come is reported as

@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use assert_cmd::Command;
 use buffers::FrameReader;
 use predicates::prelude::*;
-use shared::testing::{PROCESS_TIMEOUT, Peer, accept_within, assert_help_quoted_in_book, peer};
+use test_support::{PROCESS_TIMEOUT, Peer, accept_within, assert_help_quoted_in_book, peer};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_buffers");
 

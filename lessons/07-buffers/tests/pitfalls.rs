@@ -11,7 +11,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use buffers::{FrameReader, buffer_sizes, drain, fill_until_blocked};
-use shared::testing::{IO_TIMEOUT, connect, small_buffer_pair, with_timeouts};
+use test_support::{IO_TIMEOUT, connect, small_buffer_pair, with_timeouts};
 
 /// A connected pair on loopback, `(client, server)`, with timeouts.
 fn pair() -> (TcpStream, TcpStream) {

@@ -7,7 +7,7 @@
 //! Steps 1 and 2 work on bytes in memory, cut into reads and writes as the test chooses, and on a real
 //! connection on loopback; step 2 reads frames the test wrote itself, so it does not need your step 1.
 //! Step 3 fills real connections on loopback, step 4 reads real connections and bytes in memory. Every
-//! socket has a timeout (`shared::testing::IO_TIMEOUT`), and your functions run on a thread the test stops
+//! socket has a timeout (`test_support::IO_TIMEOUT`), and your functions run on a thread the test stops
 //! waiting for after 2 seconds, so a function that waits for something that never comes, or loops for
 //! ever, fails within seconds instead of hanging.
 //!
@@ -25,7 +25,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use buffers::{DEFAULT_MAX_FRAME, Drained, FrameReader, drain, fill_until_blocked, write_frame};
-use shared::testing::{
+use test_support::{
     IO_TIMEOUT, Outcome, SmallReads, caught, caught_any, describe, on_thread, small_buffer_pair,
     with_timeouts,
 };

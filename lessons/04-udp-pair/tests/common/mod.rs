@@ -7,22 +7,18 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use shared::testing::IO_TIMEOUT;
-use shared::testing::panic_message;
 use shared::trace::{Trace, is_timeout};
+use test_support::{IO_TIMEOUT, Outcome, ServerThread, Udp, describe_returned, panic_message};
 use udp_pair::{ClientConfig, ServerConfig, request, serve};
 
 /// How long a test waits for a datagram that should NOT come. On loopback an answer takes microseconds, so
 /// this is plenty; only a test that checks for silence waits it.
 pub const SILENCE: Duration = Duration::from_millis(100);
-
-/// How long a failure message waits to learn whether `serve` has returned. Only failing tests wait.
-const STATE_WAIT: Duration = Duration::from_secs(1);
 
 /// Big enough for every datagram the tests receive.
 const RECEIVE_BUFFER: usize = 65_536;
@@ -84,160 +80,75 @@ pub fn hello_reply(datagram: &[u8]) -> Vec<u8> {
     format!("{tag}Hello, {name}!\n").into_bytes()
 }
 
-/// What `serve` did: returned, or panicked with this message.
-type Outcome = Result<io::Result<()>, String>;
-
-/// `serve` running on a thread, on a socket bound to `127.0.0.1:0` before the thread starts: a client can
-/// send at once, without waiting or racing. `serve` never returns by itself: the thread ends with the test
-/// program.
-pub struct ServerThread {
-    addr: SocketAddr,
-    result: Receiver<Outcome>,
-    /// What `serve` did, once a failure message has asked.
-    returned: Mutex<Option<String>>,
+/// `serve` on a thread, on a socket bound to `127.0.0.1:0` before the thread starts (test-support's
+/// `ServerThread`): a client can send at once, without waiting or racing. `serve` never returns by
+/// itself: the thread ends with the test program.
+pub fn start_server(config: ServerConfig) -> ServerThread<(), Udp> {
+    start_server_with(config, Trace::off())
 }
 
-impl ServerThread {
-    pub fn start(config: ServerConfig) -> Self {
-        Self::start_with(config, Trace::off())
-    }
+/// [`start_server`], with `serve` tracing to `trace`.
+pub fn start_server_with(config: ServerConfig, trace: Trace) -> ServerThread<(), Udp> {
+    ServerThread::udp(move |socket| serve(&socket, &config, &trace)).describing(describe_serve)
+}
 
-    pub fn start_with(config: ServerConfig, trace: Trace) -> Self {
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("binding a UDP socket to 127.0.0.1:0");
-        let addr = socket.local_addr().expect("the socket's address");
-        let (done, result) = mpsc::channel();
-        thread::spawn(move || {
-            let outcome = panic::catch_unwind(AssertUnwindSafe(|| serve(&socket, &config, &trace)))
-                .map_err(|payload| panic_message(&*payload).to_string());
-            let _ = done.send(outcome);
-        });
-        ServerThread {
-            addr,
-            result,
-            returned: Mutex::new(None),
-        }
+/// What `serve` did, for failure messages: a UDP server has no reason to return at all.
+fn describe_serve(name: &str, done: Option<&Outcome<io::Result<()>>>) -> String {
+    match done {
+        Some(Ok(Ok(()))) => format!(
+            "{name} returned Ok(()), but it should run for ever: a datagram, even an empty one, never \
+             ends anything in UDP (there is no connection to end)"
+        ),
+        Some(Ok(Err(err))) => format!(
+            "{name} returned Err({:?}: {err}); it should report a failed `recv_from` or `send_to` (with \
+             `trace.event`) and go on",
+            err.kind()
+        ),
+        other => describe_returned(name, other),
     }
+}
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
+/// Sends `datagram` to `server` and returns the reply; when none comes, the failure message ends with
+/// `hint`.
+#[track_caller]
+pub fn ask_with_hint(
+    server: &ServerThread<(), Udp>,
+    client: &UdpSocket,
+    datagram: &[u8],
+    who: &str,
+    hint: &str,
+) -> Vec<u8> {
+    server.send(client, datagram, who);
+    server.try_receive(client).unwrap_or_else(|problem| {
+        panic!(
+            "{who} sent {} and expected a reply, but {problem}. {hint}\n  server side: {}",
+            show(datagram),
+            server.state()
+        )
+    })
+}
 
-    /// Whether `serve` is still running, for failure messages. It waits a moment for news.
-    pub fn state(&self) -> String {
-        let mut returned = self.returned.lock().unwrap_or_else(|p| p.into_inner());
-        if returned.is_none() {
-            match self.result.recv_timeout(STATE_WAIT) {
-                Ok(Ok(Ok(()))) => *returned = Some(
-                    "serve returned Ok(()), but it should run for ever: a datagram, even an empty \
-                         one, never ends anything in UDP (there is no connection to end)"
-                        .into(),
-                ),
-                Ok(Ok(Err(err))) => {
-                    *returned = Some(format!(
-                        "serve returned Err({:?}: {err}); it should report a failed `recv_from` or \
-                         `send_to` (with `trace.event`) and go on",
-                        err.kind()
-                    ))
-                }
-                Ok(Err(message)) => *returned = Some(format!("serve panicked: {message}")),
-                Err(RecvTimeoutError::Timeout) => return "serve is still running".into(),
-                Err(RecvTimeoutError::Disconnected) => return "serve's thread is gone".into(),
-            }
-        }
-        returned.clone().expect("just stored")
-    }
-
-    /// Sends `datagram` from `client` to the server.
-    #[track_caller]
-    pub fn send(&self, client: &UdpSocket, datagram: &[u8], who: &str) {
-        if let Err(err) = client.send_to(datagram, self.addr) {
-            panic!(
-                "{who}: sending {} failed: {:?}: {err}\n  server side: {}",
-                show(datagram),
-                err.kind(),
-                self.state()
-            );
-        }
-    }
-
-    /// Receives one datagram on `client`, from the server's address. `Err` says what happened instead.
-    pub fn try_receive(&self, client: &UdpSocket) -> Result<Vec<u8>, String> {
-        let mut buf = vec![0u8; RECEIVE_BUFFER];
-        match client.recv_from(&mut buf) {
-            Ok((len, from)) if from == self.addr => Ok(buf[..len].to_vec()),
-            Ok((len, from)) => Err(format!(
-                "{} came from {from}, while the server is {}: reply with the socket `serve` was given, \
-                 the one the request arrived on (a client checks where a reply comes from)",
-                show(&buf[..len]),
-                self.addr
-            )),
-            Err(err) if is_timeout(&err) => Err(format!("no reply came within {IO_TIMEOUT:?}")),
-            Err(err) => Err(format!("receiving failed: {:?}: {err}", err.kind())),
-        }
-    }
-
-    /// Receives one datagram on `client`, from the server's address, or fails saying what to check.
-    #[track_caller]
-    pub fn receive(&self, client: &UdpSocket, who: &str) -> Vec<u8> {
-        self.try_receive(client).unwrap_or_else(|problem| {
-            panic!(
-                "{who} expected a reply, but {problem}. `recv_from` returns the datagram and the address it \
-                 came from: send the reply there, with `socket.send_to(&reply, from)` (not to the server's \
-                 own address; not with `send`, which needs a connected socket; and do not `connect` the \
-                 server's socket: it serves everyone)\n  server side: {}",
-                self.state()
-            )
-        })
-    }
-
-    /// Sends `datagram` and returns the reply.
-    #[track_caller]
-    pub fn ask(&self, client: &UdpSocket, datagram: &[u8], who: &str) -> Vec<u8> {
-        self.send(client, datagram, who);
-        self.receive(client, &format!("{who}, after sending {},", show(datagram)))
-    }
-
-    /// Sends `datagram` and returns the reply; when none comes, the failure message ends with `hint`.
-    #[track_caller]
-    pub fn ask_with_hint(
-        &self,
-        client: &UdpSocket,
-        datagram: &[u8],
-        who: &str,
-        hint: &str,
-    ) -> Vec<u8> {
-        self.send(client, datagram, who);
-        self.try_receive(client).unwrap_or_else(|problem| {
-            panic!(
-                "{who} sent {} and expected a reply, but {problem}. {hint}\n  server side: {}",
-                show(datagram),
-                self.state()
-            )
-        })
-    }
-
-    /// Checks that no datagram arrives on `client` for [`SILENCE`].
-    #[track_caller]
-    pub fn assert_no_reply(&self, client: &UdpSocket, why: &str) {
-        client
-            .set_read_timeout(Some(SILENCE))
-            .expect("setting a read timeout");
-        let mut buf = vec![0u8; RECEIVE_BUFFER];
-        let got = client.recv_from(&mut buf);
-        client
-            .set_read_timeout(Some(IO_TIMEOUT))
-            .expect("setting a read timeout");
-        match got {
-            Err(err) if is_timeout(&err) => {}
-            Ok((len, from)) => panic!(
-                "{why}, no reply should come, but {} came from {from}",
-                show(&buf[..len])
-            ),
-            Err(err) => panic!(
-                "{why}, no reply should come, but receiving failed: {:?}: {err}",
-                err.kind()
-            ),
-        }
+/// Checks that no datagram arrives on `client` for [`SILENCE`].
+#[track_caller]
+pub fn assert_no_reply(client: &UdpSocket, why: &str) {
+    client
+        .set_read_timeout(Some(SILENCE))
+        .expect("setting a read timeout");
+    let mut buf = vec![0u8; RECEIVE_BUFFER];
+    let got = client.recv_from(&mut buf);
+    client
+        .set_read_timeout(Some(IO_TIMEOUT))
+        .expect("setting a read timeout");
+    match got {
+        Err(err) if is_timeout(&err) => {}
+        Ok((len, from)) => panic!(
+            "{why}, no reply should come, but {} came from {from}",
+            show(&buf[..len])
+        ),
+        Err(err) => panic!(
+            "{why}, no reply should come, but receiving failed: {:?}: {err}",
+            err.kind()
+        ),
     }
 }
 

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http_fetch::{Framing, Head, copy_body, read_head};
-use shared::fixtures::{AfterResponse, CannedServer};
-use shared::testing::{SmallReads, connect};
+use test_support::fixtures::{AfterResponse, CannedServer};
+use test_support::{SmallReads, connect};
 
 /// What the tests send before each answer: a [`CannedServer`] reads a request head before it answers. It is
 /// written here, so that the steps after step 2 do not depend on your `request_head`.
@@ -51,12 +51,12 @@ impl Delivery {
     }
 }
 
-pub use shared::testing::{Outcome, describe};
+pub use test_support::{Outcome, describe};
 
 /// Runs `f` on a thread, waits at most [`LIMIT`] for it, and says how long it took.
 fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> (Outcome<T>, Duration) {
     let start = Instant::now();
-    let outcome = shared::testing::on_thread(LIMIT, f);
+    let outcome = test_support::on_thread(LIMIT, f);
     (outcome, start.elapsed())
 }
 

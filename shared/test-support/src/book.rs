@@ -25,7 +25,7 @@ pub fn assert_help_quoted_in_book(program: impl AsRef<Path>, command: &str) {
     );
     let actual = tidy(&String::from_utf8_lossy(&output.stdout));
 
-    let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src");
+    let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../book/src");
     let prompt = format!("$ {command}");
     let mut found = Vec::new();
     for entry in fs::read_dir(&book).expect("listing book/src").flatten() {

@@ -1,20 +1,28 @@
-//! Test support. Every rule from the course's test conventions has a helper here:
+//! Test support for the lessons' tests: a dev-dependency only, so no lesson program carries test code.
+//! Every rule from the course's test conventions has a helper here:
 //!
-//! - every socket has a timeout: [`connect`], [`with_timeouts`], [`IO_TIMEOUT`];
-//! - servers listen on port 0 and are found through their `listening on` line: [`ServerProcess`];
-//! - a spawned server never outlives its test: [`ServerProcess`] kills it on drop;
-//! - real peers (`nc`, `python3`, `socat`, `curl`) are found or the test says it is skipped: [`peer`];
-//! - reads split where the test wants them: [`SmallReads`];
+//! - every socket has a timeout: [`connect`], [`with_timeouts`], [`accept_within`], [`IO_TIMEOUT`];
+//! - a server function runs on a thread over a socket bound to port 0, and failure messages say what it
+//!   did: [`ServerThread`] (TCP or UDP, whatever the function returns);
+//! - a lesson program runs as a child process on port 0, found through its `listening on` line, and is
+//!   killed when the test ends: [`ServerProcess`];
+//! - real peers (`nc`, `python3`, `socat`, `curl`, `iperf3`) are found or the test says it is skipped:
+//!   [`peer`];
+//! - peers written for the tests, before the learner has written the other side: [`fixtures`] (a feed, an
+//!   echo server, a canned HTTP server);
+//! - reads split where the test wants them: [`SmallReads`]; tiny socket buffers: [`small_buffer_pair`];
 //! - a connection can be aborted with a reset: [`reset`];
 //! - the learner's code run with a time limit, and what it did said in words: [`on_thread`], [`caught`];
 //! - the `--help` a chapter shows is the program's: [`assert_help_quoted_in_book`].
 
 mod book;
 mod buffers;
+pub mod fixtures;
 mod outcome;
 mod peers;
 mod process;
 mod reads;
+mod server_thread;
 
 pub use book::assert_help_quoted_in_book;
 pub use buffers::small_buffer_pair;
@@ -23,6 +31,9 @@ pub use outcome::{Outcome, caught, caught_any, describe, on_thread, panicked};
 pub use peers::{Peer, peer};
 pub use process::ServerProcess;
 pub use reads::SmallReads;
+pub use server_thread::{
+    Describe, ServerThread, Tcp, Transport, Udp, describe_returned, read_end_of_stream,
+};
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -107,7 +118,7 @@ pub fn try_read_line(stream: &mut impl io::Read) -> Result<String, String> {
             // A signal arrived during the read (a child process of the test exiting, for one): nothing
             // was read, try again.
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) if crate::trace::is_timeout(&err) => {
+            Err(err) if shared::trace::is_timeout(&err) => {
                 return Err(format!(
                     "nothing more came within {IO_TIMEOUT:?} after {:?}",
                     so_far()
@@ -155,7 +166,7 @@ pub fn read_until_closed(stream: &mut impl io::Read) -> Vec<u8> {
         Ok(received) => return received,
         Err(failed) => failed,
     };
-    let what = if crate::trace::is_timeout(&err) {
+    let what = if shared::trace::is_timeout(&err) {
         format!("the peer did not close the connection within {IO_TIMEOUT:?}")
     } else if err.kind() == io::ErrorKind::ConnectionReset {
         format!(
@@ -169,7 +180,7 @@ pub fn read_until_closed(stream: &mut impl io::Read) -> Vec<u8> {
     panic!(
         "{what} (received so far, {} bytes: {})",
         received.len(),
-        crate::trace::Preview(&received)
+        shared::trace::Preview(&received)
     )
 }
 

@@ -1,6 +1,6 @@
 //! Small servers that run inside a test, so a lesson can be tested before the learner has written the other
 //! side. Each listens on `127.0.0.1:0`, serves connections one at a time on a thread, gives every connection
-//! [`IO_TIMEOUT`](crate::testing::IO_TIMEOUT) and stops accepting when dropped.
+//! [`IO_TIMEOUT`](crate::IO_TIMEOUT) and stops accepting when dropped.
 //!
 //! - [`FeedServer`]: sends known chunks of bytes, each in its own write, then closes (a data feed).
 //! - [`EchoServer`]: sends back everything it receives, and closes when the client has finished sending.
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use crate::testing::with_timeouts;
+use crate::with_timeouts;
 
 /// The accept loop every fixture shares: one connection at a time, until the fixture is dropped.
 #[derive(Debug)]
@@ -47,7 +47,7 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::SeqCst);
         // `accept` has no timeout: one last connection wakes the loop so it can see it must stop.
-        let _ = TcpStream::connect_timeout(&self.addr, crate::testing::IO_TIMEOUT);
+        let _ = TcpStream::connect_timeout(&self.addr, crate::IO_TIMEOUT);
     }
 }
 
@@ -67,7 +67,7 @@ fn close_after_sending(mut stream: TcpStream) {
 ///
 /// Use it to test a client that reads until the server closes. With chunks that cut a multi-byte UTF-8
 /// character in two, each connection receives the character split across two writes. Loopback may still
-/// merge the writes into one read; wrap the client's stream in [`SmallReads`](crate::testing::SmallReads)
+/// merge the writes into one read; wrap the client's stream in [`SmallReads`](crate::SmallReads)
 /// to force the split.
 #[derive(Debug)]
 pub struct FeedServer {
@@ -238,7 +238,7 @@ impl CannedResponse {
             match self.after {
                 AfterResponse::Close => close_after_sending(stream),
                 AfterResponse::Reset => {
-                    let _ = crate::testing::reset(stream);
+                    let _ = crate::reset(stream);
                 }
                 AfterResponse::Hang => {
                     // Wait for the client to close (or for the fixture's timeout), without answering.
@@ -271,7 +271,7 @@ fn read_request_head(stream: &mut TcpStream) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{connect, read_until_closed};
+    use crate::{connect, read_until_closed};
 
     #[test]
     fn feed_sends_every_chunk_then_closes() {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use super::PROCESS_TIMEOUT;
-use crate::LISTENING_PREFIX;
+use shared::LISTENING_PREFIX;
 
 /// A lesson server running as a child process, for tests that check the real program.
 ///
