@@ -4,6 +4,7 @@
 //! Read the lessons first; come here when a lesson's `main.rs` or tests use something from `shared::`.
 //!
 //! - [`cli`]: the `--addr` and `--trace` arguments every lesson program shares (clap derive, flattened).
+//! - [`ServerAddr`]: `HOST:PORT`, how every client program is told where its server is.
 //! - [`announce_listening`]: the `listening on ADDR` line a server prints once it is bound, and
 //!   [`bind_error_message`], what it says when it cannot bind.
 //! - [`trace`]: the `--trace` wrapper that prints one line per socket event to stderr.
@@ -17,7 +18,9 @@ pub mod load;
 pub mod trace;
 
 mod listening;
+mod server_addr;
 pub use listening::{LISTENING_PREFIX, announce_listening, bind_error_message};
+pub use server_addr::ServerAddr;
 
 /// The course's default port: 7878 is "rust" typed on a phone keypad.
 ///

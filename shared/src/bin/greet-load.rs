@@ -10,12 +10,12 @@
 //! (failures under load are a result, counted in the report), 1 when every client failed (no server, or a
 //! server that does not speak the protocol), 2 for bad usage.
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
+use shared::ServerAddr;
 use shared::cli::parse_duration;
 use shared::load::{self, Length, Plan, Report};
 
@@ -24,8 +24,8 @@ use shared::load::{self, Length, Plan, Report};
 #[command(name = "greet-load", version)]
 struct Cli {
     /// The server to load, as IP:PORT or HOST:PORT.
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878", value_parser = parse_target)]
-    addr: SocketAddr,
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878")]
+    addr: ServerAddr,
 
     /// Clients at once, each with its own thread and connection. Capped at 2000: threads and sockets cost
     /// the machine, and a one-at-a-time server's backlog (128) is full long before that.
@@ -76,8 +76,13 @@ fn run(cli: &Cli) -> Result<()> {
         println!("{HEADER}");
         return Ok(());
     }
+    // A name may resolve to several addresses; every client of a run connects to the same one.
+    let addr = cli
+        .addr
+        .resolve()
+        .with_context(|| format!("looking up {}", cli.addr))?[0];
     let plan = Plan {
-        addr: cli.addr,
+        addr,
         clients: cli.clients,
         length: match cli.seconds {
             Some(seconds) => Length::Time(Duration::from_secs(seconds)),
@@ -181,16 +186,6 @@ fn waits(histogram: &load::Histogram) -> [String; 3] {
 
 fn per_second(report: &Report) -> u64 {
     (report.round_trips as f64 / report.elapsed.as_secs_f64().max(1e-9)).round() as u64
-}
-
-/// `--addr`: an address to connect to; a host name is resolved and its first address used.
-fn parse_target(text: &str) -> Result<SocketAddr, String> {
-    let mut addrs = text.to_socket_addrs().map_err(|err| {
-        format!("`{text}` is not HOST:PORT like 127.0.0.1:7878 or localhost:7878 ({err})")
-    })?;
-    addrs
-        .next()
-        .ok_or_else(|| format!("`{text}` has no address"))
 }
 
 /// `--timeout`: at most 10 minutes; a longer wait is a hung server, and the tool should say so.

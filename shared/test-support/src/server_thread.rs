@@ -362,8 +362,7 @@ mod tests {
     #[test]
     fn failure_messages_say_what_the_server_did() {
         let server: ServerThread<()> =
-            ServerThread::tcp(|_| Err(io::Error::other("gave up")))
-                .named("serve_one");
+            ServerThread::tcp(|_| Err(io::Error::other("gave up"))).named("serve_one");
         let mut state = server.state();
         if state.contains("still running") {
             state = server.state();

@@ -6,12 +6,12 @@
 //! udp-client 127.0.0.1:7878 Alice --tries 5 --timeout 200ms
 //! ```
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use shared::ServerAddr;
 use shared::cli::{TraceArg, parse_duration};
 use udp_pair::{ClientConfig, client_socket, is_refused, request};
 
@@ -22,8 +22,8 @@ use udp_pair::{ClientConfig, client_socket, is_refused, request};
 #[command(name = "udp-client", version)]
 struct Cli {
     /// The server, as HOST:PORT (e.g. 127.0.0.1:7878 or localhost:7878).
-    #[arg(value_name = "HOST:PORT", value_parser = parse_server)]
-    server: String,
+    #[arg(value_name = "HOST:PORT")]
+    server: ServerAddr,
 
     /// The messages, one datagram each, in order.
     #[arg(value_name = "MESSAGE", required = true)]
@@ -72,7 +72,11 @@ fn run(cli: &Cli) -> Result<bool> {
             long.len()
         );
     }
-    let server = resolve(&cli.server)?;
+    // A datagram goes to one address: the first the name resolves to.
+    let server = cli
+        .server
+        .resolve()
+        .with_context(|| format!("looking up the host in `{}`", cli.server))?[0];
     let socket =
         client_socket(server).with_context(|| format!("making a UDP socket for {server}"))?;
     if let Ok(local) = socket.local_addr() {
@@ -111,32 +115,4 @@ fn run(cli: &Cli) -> Result<bool> {
     }
     // ANCHOR_END: requests
     Ok(all_answered)
-}
-
-/// Checks that `text` is written HOST:PORT, so that a typo is a usage error (exit status 2). Whether the
-/// host exists is only known once it is resolved, when the client runs.
-fn parse_server(text: &str) -> Result<String, String> {
-    let how = "write HOST:PORT, e.g. 127.0.0.1:7878, localhost:7878 or [::1]:7878";
-    let Some((host, port)) = text.rsplit_once(':') else {
-        return Err(format!("`{text}` has no port: {how}"));
-    };
-    if host.is_empty() || (host.contains(':') && !(host.starts_with('[') && host.ends_with(']'))) {
-        return Err(format!("`{text}` is not HOST:PORT: {how}"));
-    }
-    match port.parse::<u16>() {
-        Ok(1..) => Ok(text.to_string()),
-        _ => Err(format!(
-            "`{port}` is not a port to send to (1 to 65535): {how}"
-        )),
-    }
-}
-
-/// The first address `server` (HOST:PORT) resolves to.
-fn resolve(server: &str) -> Result<SocketAddr> {
-    let mut addrs = server
-        .to_socket_addrs()
-        .with_context(|| format!("looking up the host in `{server}`"))?;
-    addrs
-        .next()
-        .with_context(|| format!("`{server}` resolves to no address"))
 }
