@@ -1,5 +1,7 @@
 //! Lesson 02, your version. Replace each `todo!()` and run `cargo run -- check 2` after every step.
 //! Stuck? `cargo run -- hint 2`. Lost? `cargo run -- reset 2` puts this file back as it was.
+//! The types and limits these functions use (`Config`, `SessionEnd`, `Line`, `CLOSE_DRAIN_*`, `hello`) are
+//! given, in `config.rs` and `session.rs`: read them first.
 // Until you write the bodies, the parameters are unused; this keeps the compiler quiet about it.
 #![allow(unused_variables, unused_mut, unused_imports)]
 
@@ -7,49 +9,13 @@ use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use shared::greeting::{EXIT, WELCOME};
 use shared::trace::{Trace, Traced, is_timeout};
 
-/// The longest line the server accepts unless told otherwise: 8 KiB before the `\n`.
-pub const DEFAULT_MAX_LINE: usize = 8 * 1024;
-
-/// How long a client may stay silent before the server drops it, unless told otherwise: 60 s.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// What the server allows a client, and when it stops.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// The most bytes a line may have before its `\n` (a `\r` before the `\n` counts). A longer line gets
-    /// an error line and the connection is closed.
-    pub max_line: usize,
-    /// A client that sends nothing for this long, or does not read our replies for this long, is dropped.
-    pub idle_timeout: Duration,
-    /// Stop after this many connections, each served to its end; `None` serves forever.
-    pub max_clients: Option<usize>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            max_line: DEFAULT_MAX_LINE,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            max_clients: None,
-        }
-    }
-}
-
-/// How a client's session ended, when it ended the way the protocol says. A reset or a disconnect in the
-/// middle of a line is not one of these: [`serve_client`] returns it as an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionEnd {
-    /// The client sent the line `exit`.
-    ClientExit,
-    /// The client closed its sending side between two lines: `read` returned `Ok(0)`.
-    EndOfStream,
-    /// The client sent a line longer than [`Config::max_line`]; it was told so.
-    LineTooLong,
-    /// The client sent nothing for [`Config::idle_timeout`]; it was told so.
-    IdleTimeout,
-}
+use crate::{
+    CLOSE_DRAIN_BYTES, CLOSE_DRAIN_TIME, Config, Line, SessionEnd, hello, idle_notice,
+    timed_out_mid_line,
+};
 
 /// Accepts clients on `listener` one at a time and serves each with [`serve_client`] until its session
 /// ends; forever, or until `config.max_clients` connections have been served. A client's error is reported
@@ -92,15 +58,15 @@ pub fn serve_client_with(
     //   address. Ask for the address first: `Traced::new` takes `stream`, which cannot be used after that.
     //       let peer = stream.peer_addr()?;
     //       let stream = Traced::new(stream, trace.labelled(peer));
-    //   Send the line `Welcome\n` with `write_all`. `Read` and `Write` are implemented for a shared
-    //   reference `&Traced<TcpStream>`, so `let mut writer = &stream;` lets you write while, from step 2,
-    //   a `BufReader::new(&stream)` reads. For now, return `Ok(SessionEnd::EndOfStream)`: dropping the
+    //   Send the greeting, `WELCOME` (the line `Welcome\n`), with `write_all`. `Read` and `Write` are
+    //   implemented for a shared reference `&Traced<TcpStream>`, so `let mut writer = &stream;` lets you
+    //   write while, from step 2, a `BufReader::new(&stream)` reads. For now, return `Ok(SessionEnd::EndOfStream)`: dropping the
     //   stream closes the connection.
     // TODO(step 2): create the `BufReader` once, before the loop (a new one per line would lose the bytes
     //   the old one had read ahead: the next line, when two arrive together).
     //   Loop: `read_line(&mut reader, config.max_line)?`; a `Line::Complete(bytes)` is a line:
-    //   turn it into text with `std::str::from_utf8` and answer with `reply(text)` (here, `hello`); the line `exit` ends
-    //   the session with `SessionEnd::ClientExit`, `Line::EndOfStream` with `SessionEnd::EndOfStream`.
+    //   turn it into text with `std::str::from_utf8` and answer with `reply(text)` (here, `hello`); the
+    //   line `exit` (`EXIT`) ends the session with `SessionEnd::ClientExit`, `Line::EndOfStream` with `SessionEnd::EndOfStream`.
     // TODO(step 3): `Line::TooLong`: write `error: line too long (max N bytes)\n` (N is `config.max_line`),
     //   close with `close_politely(stream)` (not a plain drop: the rest of the long line is still unread,
     //   and dropping a socket with unread input sends a reset instead of end of stream) and return
@@ -109,26 +75,9 @@ pub fn serve_client_with(
     // TODO(step 4): before anything else, give the stream a read timeout of `config.idle_timeout`
     //   (`set_read_timeout`, and `set_write_timeout` for a client that never reads). A read that times out
     //   returns an error for which `is_timeout(&err)` is true (its kind is `WouldBlock` on Linux and macOS,
-    //   `TimedOut` on Windows: do not match one kind). Then write a line that starts with
-    //   `error: idle` (say for how long), close politely and return `SessionEnd::IdleTimeout`.
+    //   `TimedOut` on Windows: do not match one kind). Then write the given `idle_notice(...)` (a line that
+    //   starts with `error: idle`), close politely and return `SessionEnd::IdleTimeout`.
     todo!("step 1: greet the client")
-}
-
-/// The reply to the line `name`: `Hello, NAME!` and its `\n`.
-pub fn hello(name: &str) -> String {
-    // TODO(step 2): one `format!`.
-    todo!("step 2: the reply to a line")
-}
-
-/// What [`read_line`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Line {
-    /// A whole line, without its `\n` or `\r\n`.
-    Complete(Vec<u8>),
-    /// The stream ended cleanly, between two lines.
-    EndOfStream,
-    /// More than the cap arrived without a `\n`. The bytes read are dropped; the rest are not read.
-    TooLong,
 }
 
 /// Reads one line from `reader`: at most `max_line` bytes, then `\n` (or `\r\n`). Never keeps more than
@@ -146,12 +95,6 @@ pub fn read_line(reader: &mut impl BufRead, max_line: usize) -> io::Result<Line>
     //   line: return `Err(io::Error::new(ErrorKind::UnexpectedEof, "..."))` (say what happened).
     todo!("step 2: read one line")
 }
-
-/// The most a closing server reads and throws away while it waits for the client to close too: 64 KiB.
-pub const CLOSE_DRAIN_BYTES: usize = 64 * 1024;
-
-/// The longest a closing server waits for the client to close too: 1 s.
-pub const CLOSE_DRAIN_TIME: Duration = Duration::from_secs(1);
 
 /// Closes a connection that the server ends while the client may still be sending, so that the client
 /// receives everything written to it, and then end of stream.

@@ -1,65 +1,18 @@
-//! The reference solution of lesson 02. The book includes its parts by their `ANCHOR` names.
+//! The reference solution of lesson 02: the functions the exercise's steps ask for. The types and limits
+//! they use are given, in `config.rs` and `session.rs`. The book includes its parts by their `ANCHOR` names.
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use shared::greeting::{EXIT, WELCOME};
 use shared::trace::{Trace, Traced, is_timeout};
 
-// ANCHOR: config
-/// The longest line the server accepts unless told otherwise: 8 KiB before the `\n`.
-///
-/// A name fits many times over. What matters is that there is a limit: without one, a client that sends
-/// bytes and never a newline makes the server keep them all, until it runs out of memory. The server holds
-/// at most this much per client; a bigger cap costs memory per client, a smaller one turns longer lines away.
-pub const DEFAULT_MAX_LINE: usize = 8 * 1024;
-
-/// How long a client may stay silent before the server drops it, unless told otherwise: 60 s.
-///
-/// This server serves one client at a time: while a forgotten `nc` session sits there, every other client
-/// waits. Shorter frees the server sooner; longer is kinder to a person typing slowly.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// What the server allows a client, and when it stops.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// The most bytes a line may have before its `\n` (a `\r` before the `\n` counts). A longer line gets
-    /// an error line and the connection is closed.
-    pub max_line: usize,
-    /// A client that sends nothing for this long, or does not read our replies for this long, is dropped.
-    pub idle_timeout: Duration,
-    /// Stop after this many connections, each served to its end; `None` serves forever. `--once` is
-    /// `Some(1)`; tests use it so that [`serve`] returns.
-    pub max_clients: Option<usize>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            max_line: DEFAULT_MAX_LINE,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            max_clients: None,
-        }
-    }
-}
-// ANCHOR_END: config
-
-// ANCHOR: session_end
-/// How a client's session ended, when it ended the way the protocol says. A reset or a disconnect in the
-/// middle of a line is not one of these: [`serve_client`] returns it as an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionEnd {
-    /// The client sent the line `exit`.
-    ClientExit,
-    /// The client closed its sending side between two lines: `read` returned `Ok(0)`.
-    EndOfStream,
-    /// The client sent a line longer than [`Config::max_line`]; it was told so.
-    LineTooLong,
-    /// The client sent nothing for [`Config::idle_timeout`]; it was told so.
-    IdleTimeout,
-}
-// ANCHOR_END: session_end
+use crate::{
+    CLOSE_DRAIN_BYTES, CLOSE_DRAIN_TIME, Config, Line, SessionEnd, hello, idle_notice,
+    timed_out_mid_line,
+};
 
 /// How many `accept` failures in a row [`serve`] tolerates before it gives up and returns the error.
 /// With [`ACCEPT_RETRY_PAUSE`], a lasting failure stops the server after about a second; more would only
@@ -107,7 +60,6 @@ pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Resul
         // ANCHOR_END: accept
         trace.event(format_args!("accept {peer}"));
         served += 1;
-        // ANCHOR: client_errors
         // One client's trouble ends that client's session, not the server: `serve_client(...)?` here would
         // return, drop the listener, and turn away every client after this one.
         if let Err(err) = serve_client(stream, config, trace) {
@@ -120,7 +72,6 @@ pub fn serve(listener: TcpListener, config: &Config, trace: &Trace) -> io::Resul
                 eprintln!("client {peer}: {err}");
             }
         }
-        // ANCHOR_END: client_errors
     }
     Ok(())
 }
@@ -151,14 +102,12 @@ pub fn serve_client_with(
     reply: impl Fn(&str) -> String,
 ) -> io::Result<SessionEnd> {
     let peer = stream.peer_addr()?;
-    // ANCHOR: timeouts
     // Without a read timeout, a client that connects and says nothing would hold this one-at-a-time server
     // forever. `read` now fails with a timeout error (`WouldBlock` on Linux) after that much silence.
     stream.set_read_timeout(Some(config.idle_timeout))?;
     // The same for a client that sends lines but never reads the replies: once its receive buffer and our
     // send buffer are full, `write` blocks, and without a write timeout it would block forever.
     stream.set_write_timeout(Some(config.idle_timeout))?;
-    // ANCHOR_END: timeouts
     let stream = Traced::new(stream, trace.labelled(peer));
 
     let end = greet_and_answer(&stream, config, &reply)?;
@@ -188,7 +137,7 @@ fn greet_and_answer(
     // reads through one shared reference while replies are written through another.
     let mut writer = stream;
     // ANCHOR: welcome
-    writer.write_all(b"Welcome\n")?;
+    writer.write_all(WELCOME.as_bytes())?;
     // ANCHOR_END: welcome
     // `read_until` needs `BufRead`: the `BufReader` keeps whatever one `read` returned beyond the current
     // line for the next call. Its 8 KiB buffer is std's default: each `read` asks the kernel for up to that.
@@ -197,17 +146,12 @@ fn greet_and_answer(
         // ANCHOR: idle
         let line = match read_line(&mut reader, config.max_line) {
             Err(err) if is_timeout(&err) => {
-                let notice = format!(
-                    "error: idle for {:?}, closing the connection\n",
-                    config.idle_timeout
-                );
-                writer.write_all(notice.as_bytes())?;
+                writer.write_all(idle_notice(config.idle_timeout, &err).as_bytes())?;
                 return Ok(SessionEnd::IdleTimeout);
             }
             other => other?,
         };
         // ANCHOR_END: idle
-        // ANCHOR: reply
         let line = match line {
             Line::Complete(line) => line,
             // ANCHOR: too_long
@@ -227,34 +171,13 @@ fn greet_and_answer(
             continue;
         };
         // ANCHOR_END: not_utf8
-        if text == "exit" {
+        if text == EXIT {
             return Ok(SessionEnd::ClientExit);
         }
         writer.write_all(reply(text).as_bytes())?;
-        // ANCHOR_END: reply
     }
 }
 // ANCHOR_END: greet_and_answer
-
-// ANCHOR: hello
-/// The reply to the line `name`: `Hello, NAME!` and its `\n`.
-pub fn hello(name: &str) -> String {
-    format!("Hello, {name}!\n")
-}
-// ANCHOR_END: hello
-
-// ANCHOR: line
-/// What [`read_line`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Line {
-    /// A whole line, without its `\n` or `\r\n`.
-    Complete(Vec<u8>),
-    /// The stream ended cleanly, between two lines.
-    EndOfStream,
-    /// More than the cap arrived without a `\n`. The bytes read are dropped; the rest are not read.
-    TooLong,
-}
-// ANCHOR_END: line
 
 // ANCHOR: read_line
 /// Reads one line from `reader`: at most `max_line` bytes, then `\n` (or `\r\n`). Never keeps more than
@@ -268,8 +191,10 @@ pub fn read_line(reader: &mut impl BufRead, max_line: usize) -> io::Result<Line>
     // `take` makes the reader end after `max_line + 1` bytes, so `read_until` stops there even with no `\n`
     // in sight: room for a line at the cap and its `\n`, or one byte too many to prove the line too long.
     let limit = (max_line as u64).saturating_add(1);
-    reader.take(limit).read_until(b'\n', &mut line)?;
+    let read = reader.take(limit).read_until(b'\n', &mut line);
     // ANCHOR_END: cap
+    // A timeout in the middle of a line says how much of it came (see `idle_notice`).
+    read.map_err(|err| timed_out_mid_line(err, &line))?;
     if line.ends_with(b"\n") {
         line.pop();
         // Telnet, Windows tools and `nc -C` end lines with `\r\n`: accept them.
@@ -297,19 +222,6 @@ pub fn read_line(reader: &mut impl BufRead, max_line: usize) -> io::Result<Line>
 // ANCHOR_END: read_line
 
 // ANCHOR: close_politely
-/// The most a closing server reads and throws away while it waits for the client to close too: 64 KiB.
-///
-/// That is the rest of a long line the client was still sending, several times over. A client that sends
-/// more has stopped listening to us; a bigger number would only let it keep the server busy for longer.
-pub const CLOSE_DRAIN_BYTES: usize = 64 * 1024;
-
-/// The longest a closing server waits for the client to close too: 1 s.
-///
-/// On loopback a client answers our close in microseconds, and across the world in well under a second.
-/// While we wait, the next client waits in the backlog, so longer would make every polite close cost
-/// everyone else.
-pub const CLOSE_DRAIN_TIME: Duration = Duration::from_secs(1);
-
 /// Closes a connection that the server ends while the client may still be sending, so that the client
 /// receives everything written to it, and then end of stream.
 ///

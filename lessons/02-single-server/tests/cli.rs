@@ -19,6 +19,9 @@ use test_support::{
 
 const SERVER: &str = env!("CARGO_BIN_EXE_single-server");
 
+/// The client a Python tutorial has you write (the chapter's "From Python" starts from it).
+const TUTORIAL_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/greeting_client.py");
+
 #[test]
 fn help_describes_every_option() {
     Command::new(SERVER)
@@ -111,6 +114,61 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as s:
     assert!(
         exited_ok,
         "--once should exit with status 0; stderr:\n{stderr}"
+    );
+}
+
+/// `python/greeting_client.py`, the client a Python tutorial has you write: names sent with `send` and no
+/// newline. The server reads lines, so it waits for a `\n` that never comes while the client waits for a
+/// reply; the idle timeout ends the standoff, and its notice says what was missing. (The client then sends
+/// `Bob` into a closing connection and its next `recv` returns `b''`: it prints nothing more.)
+#[test]
+fn a_tutorial_client_without_newlines_is_told_why_nobody_answers() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(SERVER, ["--once", "--idle-timeout", "300ms"]);
+    Command::new(python)
+        .arg(TUTORIAL_CLIENT)
+        .arg(server.addr().to_string())
+        .args(["Alice", "Bob"])
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .success()
+        .stdout(
+            "Welcome\nerror: idle for 300ms after 5 bytes without a newline, closing the connection \
+             (end each line with \\n)\n",
+        );
+    let (exited_ok, stderr) = server.wait_for_exit();
+    assert!(
+        exited_ok,
+        "--once should exit with status 0; stderr:\n{stderr}"
+    );
+}
+
+/// The same tutorial client with a newline in its name is greeted. Its last message, `exit`, still has
+/// none: the server sees the client leave in the middle of a line and says so on stderr.
+#[test]
+fn a_tutorial_client_with_a_newline_is_greeted_and_its_exit_reported() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(SERVER, ["--once"]);
+    Command::new(python)
+        .arg(TUTORIAL_CLIENT)
+        .arg(server.addr().to_string())
+        .arg("Carol\n")
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .success()
+        .stdout("Welcome\nHello, Carol!\n");
+    let (exited_ok, stderr) = server.wait_for_exit();
+    assert!(
+        exited_ok,
+        "--once should exit with status 0; stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("connection closed in the middle of a line (4 bytes without a newline)"),
+        "the server should report the `exit` that came without its newline; stderr:\n{stderr}"
     );
 }
 

@@ -16,7 +16,7 @@ use std::net::Shutdown;
 use std::time::Duration;
 
 use common::{config_for, serve_result, start_server, start_session};
-use single_server::{Config, SessionEnd, hello};
+use single_server::{Config, SessionEnd};
 use test_support::reset;
 
 /// Step 1: `serve` accepts clients one after another and `serve_client` greets each one with the line
@@ -44,15 +44,14 @@ fn step_1_greet_each_client_in_turn() {
     serve_result(&server).expect("serve should return Ok(()) after max_clients clients");
 }
 
-/// Step 2: after `Welcome`, `serve_client` answers each line `X` with `Hello, X!` (`hello` makes that reply).
+/// Step 2: after `Welcome`, `serve_client` answers each line `X` with `Hello, X!` (the given `hello` makes
+/// that reply).
 /// A line may end with `\r\n`; two lines that arrive in one write get two replies; the line `exit` ends the
 /// session: the server closes the connection and `serve_client` returns `SessionEnd::ClientExit`. A client
 /// that shuts down its sending side after a line gets its reply, then end of stream
 /// (`SessionEnd::EndOfStream`).
 #[test]
 fn step_2_reply_hello_to_each_line() {
-    assert_eq!(hello("Alice"), "Hello, Alice!\n");
-
     let mut session = start_session(Config::default());
     assert_eq!(session.read_line("the greeting"), "Welcome\n");
     session.send(b"Alice\n", "the line `Alice`");
