@@ -1,33 +1,36 @@
 //! `basic-client`: connect, optionally send a request, print what the server sends until it closes.
 //!
 //! ```text
-//! basic-client                          # localhost 7878, e.g. the lesson 02 server
+//! basic-client                          # localhost:7878, e.g. the lesson 02 server
+//! basic-client 127.0.0.1:7878           # the address a server prints, pasted as it is
 //! basic-client example.org 80 --send 'GET / HTTP/1.0' --send ''
 //! basic-client --trace --send Alice     # see every socket call on stderr
 //! ```
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use basic_client::{connect, receive_text, send_request};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
+use shared::ServerAddr;
 use shared::cli::{TraceArg, parse_duration};
-use shared::trace::{Traced, is_timeout};
+use shared::trace::{Trace, Traced, is_timeout};
 
 /// Connect to a TCP server, optionally send lines, and print what it sends until it closes the connection.
 #[derive(Parser, Debug)]
 #[command(name = "basic-client", version)]
 struct Cli {
-    /// Host name or IP address of the server. A name may resolve to several addresses; each is tried.
-    #[arg(default_value = "localhost")]
-    host: String,
+    /// The server, as HOST:PORT: the address a server prints (127.0.0.1:7878, localhost:7878, [::1]:7878).
+    /// A name may resolve to several addresses; each is tried.
+    #[arg(value_name = "HOST:PORT", default_value = "localhost:7878")]
+    server: String,
 
-    /// TCP port of the server (1 to 65535).
-    #[arg(default_value_t = shared::DEFAULT_PORT, value_parser = clap::value_parser!(u16).range(1..))]
-    port: u16,
+    /// The port, when the host and the port come as two arguments instead (basic-client example.org 80).
+    #[arg(value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    port: Option<u16>,
 
     /// A line to send (a newline is added). Repeat for several lines. After the last one the client
     /// shuts down its sending side, so the server sees the end of the request.
@@ -60,35 +63,8 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<()> {
     let trace = cli.trace.tracer();
-    let target = format!("{}:{}", cli.host, cli.port);
-
-    // Name resolution (DNS, /etc/hosts) happens before any socket exists, and can fail on its own.
-    let addrs: Vec<SocketAddr> = (cli.host.as_str(), cli.port)
-        .to_socket_addrs()
-        .map_err(|err| {
-            anyhow::anyhow!("resolving {}: {err} - {}", cli.host, host_advice(&cli.host))
-        })?
-        .collect();
-    trace.event(format_args!("resolve {} -> {addrs:?}", cli.host));
-
-    let stream = connect(&addrs, cli.connect_timeout, &trace).map_err(|err| {
-        let tried = addrs
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let advice = match err.kind() {
-            io::ErrorKind::ConnectionRefused => {
-                "nothing listens there: is the server running? Start the lesson 02 server with \
-                 `cargo run -p single-server`, or `nc -l 127.0.0.1 7878`"
-            }
-            _ if is_timeout(&err) => {
-                "no answer at all: is the address right, or is a firewall dropping packets?"
-            }
-            _ => "check the host and port",
-        };
-        anyhow::anyhow!("connecting to {target} (tried {tried}): {err} - {advice}")
-    })?;
+    let server = server_of(cli);
+    let stream = connect_to(&server, cli.connect_timeout, &trace)?;
     let peer = stream
         .peer_addr()
         .context("asking the socket for its peer")?;
@@ -98,17 +74,10 @@ fn run(cli: &Cli) -> Result<()> {
         .set_read_timeout(Some(cli.read_timeout))
         .context("setting the read timeout")?;
     let mut stream = Traced::new(stream, trace);
-
     if !cli.send.is_empty() {
-        let mut request = String::new();
-        for line in &cli.send {
-            request.push_str(line);
-            request.push('\n');
-        }
-        send_request(&mut stream, request.as_bytes())
+        send_request(&mut stream, request_of(&cli.send).as_bytes())
             .with_context(|| format!("sending the request to {peer}"))?;
     }
-
     match receive_text(&stream, io::stdout().lock()) {
         Ok(_) => Ok(()),
         Err(err) if is_timeout(&err) => bail!(
@@ -120,30 +89,56 @@ fn run(cli: &Cli) -> Result<()> {
     }
 }
 
-/// What to try when `host` did not resolve. `127.0.0.1:7878` is how servers print their address, so it is
-/// a natural thing to paste here; this program takes the host and the port as two arguments.
-fn host_advice(host: &str) -> String {
-    let unbracketed = |addr: &str| {
-        addr.trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string()
+/// The server from the command line: `HOST:PORT`, or `HOST PORT` as two arguments. A mistake is a usage
+/// error (exit status 2), like clap's own.
+fn server_of(cli: &Cli) -> ServerAddr {
+    let server = match cli.port {
+        Some(port) => ServerAddr::from_parts(&cli.server, port),
+        None => cli.server.parse(),
     };
-    match host.rsplit_once(':') {
-        // `name:port`, `1.2.3.4:port` or `[::1]:port`; a bare IPv6 address has colons but no brackets.
-        Some((addr, port))
-            if port.parse::<u16>().is_ok() && (!addr.contains(':') || addr.ends_with(']')) =>
-        {
-            format!(
-                "give the host and the port as two arguments: basic-client {} {port}",
-                unbracketed(addr)
-            )
+    server.unwrap_or_else(|message| {
+        Cli::command()
+            .error(clap::error::ErrorKind::ValueValidation, message)
+            .exit()
+    })
+}
+
+/// Resolves the server's name, then connects to the first of its addresses that accepts (step 1's
+/// `connect`), with advice when none does.
+fn connect_to(server: &ServerAddr, timeout: Duration, trace: &Trace) -> Result<TcpStream> {
+    // Name resolution (DNS, /etc/hosts) happens before any socket exists, and can fail on its own.
+    let addrs: Vec<SocketAddr> = server.resolve().map_err(|err| {
+        anyhow::anyhow!(
+            "resolving {}: {err} - is the host name spelled right?",
+            server.host
+        )
+    })?;
+    trace.event(format_args!("resolve {} -> {addrs:?}", server.host));
+    connect(&addrs, timeout, trace).map_err(|err| {
+        let tried: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(
+            "connecting to {server} (tried {}): {err} - {}",
+            tried.join(", "),
+            connect_advice(&err)
+        )
+    })
+}
+
+/// What to try when no address accepted the connection.
+fn connect_advice(err: &io::Error) -> &'static str {
+    match err.kind() {
+        io::ErrorKind::ConnectionRefused => {
+            "nothing listens there: is the server running? Start the lesson 02 server with \
+             `cargo run -p single-server`, or `nc -l 127.0.0.1 7878`"
         }
-        _ if host.starts_with('[') => {
-            format!(
-                "write an IPv6 address without brackets: basic-client {}",
-                unbracketed(host)
-            )
+        _ if is_timeout(err) => {
+            "no answer at all: is the address right, or is a firewall dropping packets?"
         }
-        _ => "is the host name spelled right?".to_string(),
+        _ => "check the host and port",
     }
+}
+
+/// The lines of `--send`, each with its newline.
+fn request_of(lines: &[String]) -> String {
+    lines.iter().map(|line| format!("{line}\n")).collect()
 }

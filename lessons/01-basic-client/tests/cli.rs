@@ -8,6 +8,10 @@ use predicates::prelude::*;
 use test_support::fixtures::{CannedServer, EchoServer, FeedServer};
 use test_support::{PROCESS_TIMEOUT, Peer, ServerProcess, peer};
 
+/// The tutorials' kind of server and client, in Python (the chapter's "From Python" starts from them).
+const TUTORIAL_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/greeting_server.py");
+const TUTORIAL_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/feed_client.py");
+
 fn client() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_basic-client"));
     cmd.timeout(PROCESS_TIMEOUT);
@@ -182,18 +186,82 @@ fn ipv6_works_the_same_way() {
     server.join().unwrap();
 }
 
-/// Servers print `listening on IP:PORT`; pasting that as the host gets advice, not just a DNS error.
+/// Servers print `listening on IP:PORT`: pasted as it is, that is the server to connect to.
 #[test]
-fn an_address_with_its_port_in_one_argument_gets_advice() {
-    let feed = FeedServer::start(["never read\n"]);
-    let port = feed.addr().port();
+fn the_address_a_server_prints_can_be_pasted_as_it_is() {
+    let feed = FeedServer::start(["found you\n"]);
     client()
-        .arg(format!("127.0.0.1:{port}"))
+        .arg(feed.addr().to_string())
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains(format!(
-            "basic-client 127.0.0.1 {port}"
-        )));
+        .success()
+        .stdout("found you\n");
+}
+
+/// A server written without its port, or with a space for the colon, is a usage error that says how to
+/// write it.
+#[test]
+fn a_server_without_its_port_is_a_usage_error_that_says_how_to_write_it() {
+    for (server, says) in [
+        ("127.0.0.1", "`127.0.0.1` has no port: write HOST:PORT"),
+        ("127.0.0.1 7878", "a space where the colon goes"),
+        ("::1", "[::1]:7878"),
+    ] {
+        client()
+            .arg(server)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(says));
+    }
+}
+
+/// `python/greeting_server.py` is the tutorials' server: it takes each `recv(1024)` for one message. This
+/// client sends its lines in one write, so they arrive together, and that server answers them as one:
+/// the client works, and shows the naive server's bug.
+#[test]
+fn a_tutorial_server_answers_two_lines_sent_together_as_one_message() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(&python, [TUTORIAL_SERVER]);
+    let server_addr = server.addr().to_string();
+    client()
+        .args([&server_addr, "--send", "Alice"])
+        .assert()
+        .success()
+        .stdout("Welcome\nHello, Alice!\n");
+    client()
+        .args([&server_addr, "--send", "Alice", "--send", "Bob"])
+        .assert()
+        .success()
+        .stdout("Welcome\nHello, Alice\nBob!\n");
+}
+
+/// `python/feed_client.py` is the tutorials' client: it decodes each `recv(1024)` on its own. A feed whose
+/// `é` straddles byte 1024 makes its first `recv` end in the middle of the character (1025 bytes sent in one
+/// write arrive together on loopback, and `recv(1024)` returns 1024 of them): Python raises
+/// `UnicodeDecodeError`. This lesson's client keeps the unfinished character for the next read (step 3).
+#[test]
+fn the_tutorial_client_breaks_on_a_character_split_between_reads_and_this_one_does_not() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let text = format!("{}\u{e9}\n", "a".repeat(1023));
+    let feed = FeedServer::start([text.clone()]);
+    Command::new(&python)
+        .arg(TUTORIAL_CLIENT)
+        .arg(feed.addr().to_string())
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xc3 in position 1023",
+        ));
+    client()
+        .arg(feed.addr().to_string())
+        .assert()
+        .success()
+        .stdout(text);
 }
 
 /// The chapter shows this program's `--help`: it must be the real one.
