@@ -2,42 +2,20 @@
 //! Stuck? `cargo run -- hint 4`. Lost? `cargo run -- reset 4` puts this file back as it was.
 //!
 //! The server is [`serve`] and [`answer`] (steps 1 and 2, then a few lines with the given
-//! `dropped_on_purpose` in step 3); the client is
-//! [`request`] and [`client_socket`] (steps 3 and 4). The configs, [`tag`], [`is_refused`] and two small
-//! helpers are given.
+//! `dropped_on_purpose` in step 3); the client is [`request`] and [`client_socket`] (steps 3 and 4). The
+//! configs (`config.rs`), the `Reply`, the tags and small helpers (`datagram.rs`) are given: read them first.
 // Until you write the bodies, parameters and helpers are unused; this keeps the compiler quiet about it.
 #![allow(unused_variables, unused_mut, unused_imports, dead_code)]
 
-use std::io::{self, ErrorKind};
+use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use shared::trace::{Preview, Trace, is_timeout};
 
-/// The biggest datagram the server takes unless told otherwise: 1024 bytes, Python's `recvfrom(1024)`.
-///
-/// A name fits many times over. UDP itself allows 65,507 bytes over IPv4, but every byte the server accepts
-/// is a byte it may have to hold; a longer datagram gets an error reply instead of being cut short silently.
-pub const DEFAULT_MAX_DATAGRAM: usize = 1024;
-
-/// What the server accepts, and which datagrams it ignores on purpose.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerConfig {
-    /// The most bytes a request may have. A longer one is answered with an error line.
-    pub max_datagram: usize,
-    /// Ignore every Nth datagram (the Nth, the 2Nth, ...), as a lossy network would: a client's retries
-    /// can then be seen and tested on loopback, where nothing is ever lost. `None` answers them all.
-    pub drop_every: Option<u64>,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            max_datagram: DEFAULT_MAX_DATAGRAM,
-            drop_every: None,
-        }
-    }
-}
+use crate::{
+    ClientConfig, MAX_REPLY, Reply, ServerConfig, dropped_on_purpose, strip_line_end, tag, tag_for,
+};
 
 /// Answers every datagram that arrives on `socket`, forever: each request `X` from any client gets the
 /// reply [`answer`] makes, sent back to the address it came from.
@@ -66,25 +44,6 @@ pub fn serve(socket: &UdpSocket, config: &ServerConfig, trace: &Trace) -> io::Re
     todo!("step 1: answer each datagram, sent back where it came from")
 }
 
-/// Whether datagram number `received` (counting from 1) is one that `config.drop_every` says to ignore, as
-/// a lossy network would; reports it on `trace` when it is.
-fn dropped_on_purpose(
-    config: &ServerConfig,
-    received: u64,
-    from: SocketAddr,
-    trace: &Trace,
-) -> bool {
-    let drop = config
-        .drop_every
-        .is_some_and(|n| n > 0 && received % n == 0);
-    if drop {
-        trace.event(format_args!(
-            "dropped datagram {received} from {from} on purpose (--drop-every)"
-        ));
-    }
-    drop
-}
-
 /// The reply to one request datagram, newline included.
 ///
 /// `X` (a trailing `\n` or `\r\n` is not part of it: `nc -u` sends one) gets `Hello, X!`. A request that
@@ -103,12 +62,6 @@ pub fn answer(datagram: &[u8]) -> Vec<u8> {
     todo!("step 1: the reply to one datagram")
 }
 
-/// `datagram` without one trailing `\n` or `\r\n`.
-fn strip_line_end(datagram: &[u8]) -> &[u8] {
-    let datagram = datagram.strip_suffix(b"\n").unwrap_or(datagram);
-    datagram.strip_suffix(b"\r").unwrap_or(datagram)
-}
-
 /// Splits `#N ` (a `#`, 1 to 20 digits, a space) off the start of `datagram`: `(tag, rest)`, with an empty
 /// tag when there is none.
 pub fn split_tag(datagram: &[u8]) -> (&[u8], &[u8]) {
@@ -119,51 +72,23 @@ pub fn split_tag(datagram: &[u8]) -> (&[u8], &[u8]) {
     todo!("step 2: the tag at the start of a datagram")
 }
 
-/// The tag of request number `id`: `#7 `.
-pub fn tag(id: u64) -> String {
-    format!("#{id} ")
-}
-
-/// How long the client waits for each reply, and how often it asks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientConfig {
-    /// How long to wait for a reply after each send before sending again.
-    pub timeout: Duration,
-    /// How many times a request is sent at most (the first send included).
-    pub tries: u32,
-}
-
-impl Default for ClientConfig {
-    fn default() -> Self {
-        ClientConfig {
-            // On loopback a reply takes microseconds; across the world, a few hundred milliseconds. One
-            // second is patient without making a lost datagram cost long.
-            timeout: Duration::from_secs(1),
-            // Three tries: a datagram lost once in a while is recovered; a server that is down is given up
-            // on after three seconds.
-            tries: 3,
-        }
-    }
-}
-
-/// The biggest reply the client reads: a reply bigger than this is cut (and then does not match).
-pub const MAX_REPLY: usize = 2048;
-
 /// Sends `message` as request number `id` on `socket`, a UDP socket connected to the server, and returns
-/// the reply without its tag and newline; `Ok(None)` when no reply came after `config.tries` sends.
+/// its reply; `Ok(None)` when no reply came after `config.tries` sends.
 ///
-/// Each send waits `config.timeout` for the reply. A datagram that is not the reply to this request (a
-/// late reply to an earlier one, a duplicate) is ignored and the wait goes on. Because the socket is
-/// connected, a server that is not running is reported as an error of kind `ConnectionRefused` (the
-/// kernel passes on the "port unreachable" answer) instead of silence.
+/// Each send waits `config.timeout` for the reply. A datagram that carries another request's tag (a late
+/// reply to an earlier one, a duplicate) is ignored and the wait goes on; one with no tag at all is taken
+/// as the reply, [`Reply::Untagged`]. Because the socket is connected, a server that is not running is
+/// reported as an error of kind `ConnectionRefused` (the kernel passes on the "port unreachable" answer)
+/// instead of silence.
 pub fn request(
     socket: &UdpSocket,
     id: u64,
     message: &str,
     config: &ClientConfig,
     trace: &Trace,
-) -> io::Result<Option<String>> {
-    // TODO(step 3): the datagram is `tag(id)` followed by the message. Then, for each try from 1 to
+) -> io::Result<Option<Reply>> {
+    // TODO(step 3): the datagram is the request's tag, `tag_for(id, config)` (`#1 `, or nothing when
+    //   `config.tagged` is off), followed by the message. Then, for each try from 1 to
     //   `config.tries`:
     //   - `socket.send(...)`: the socket is connected, so no address is needed;
     //   - `socket.set_read_timeout(Some(config.timeout))`, then `socket.recv(&mut buf)` (a buffer of
@@ -171,13 +96,15 @@ pub fn request(
     //     `is_timeout(&err)` recognises. A timeout means "no reply yet": go on to the next try. Any other
     //     error is returned (`?` or `return Err(err)`);
     //   - a reply: `strip_line_end`, then take the tag off the front (`strip_prefix`), and return
-    //     `Ok(Some(...))` (`String::from_utf8_lossy(...).into_owned()` makes a `String`).
+    //     `Ok(Some(Reply::Tagged(text)))` (`String::from_utf8_lossy(...).into_owned()` makes a `String`).
     //   After the last try, `Ok(None)`: no reply is an answer too, not an error.
     //   Report each send and each timeout with `trace.event(...)`; `--trace` shows them, and says
     //   `no reply within 1s, sending again` when it is about to send again.
-    // TODO(step 4): a datagram is the reply only if it starts with this request's tag. Anything else (a
-    //   late reply to an earlier request, a duplicate) is ignored, and the wait goes on: not a new try, and
-    //   not a new full timeout either. Compute the try's deadline once (`Instant::now() +
+    // TODO(step 4): a datagram is the reply only if it starts with this request's tag. One that starts
+    //   with another tag (a late reply to an earlier request, a duplicate) is ignored, and the wait goes
+    //   on: not a new try, and not a new full timeout either. One with no tag at all comes from a server
+    //   that does not echo tags: take it, as `Reply::Untagged(text)` (your `split_tag` tells the three
+    //   apart: this tag, another, or none). Compute the try's deadline once (`Instant::now() +
     //   config.timeout`); before each `recv`, set the read timeout to what is left of it
     //   (`deadline.saturating_duration_since(Instant::now())`). `set_read_timeout` refuses a zero
     //   duration: when nothing is left, the try is over.
@@ -193,9 +120,4 @@ pub fn client_socket(server: SocketAddr) -> io::Result<UdpSocket> {
     //   server's family: `0.0.0.0` for an IPv4 server (`server.is_ipv4()`), `[::]` for IPv6. Then
     //   `socket.connect(server)`.
     todo!("step 4: a socket connected to the server")
-}
-
-/// Whether `err` is the connected socket's report that nothing listens on the server's port.
-pub fn is_refused(err: &io::Error) -> bool {
-    err.kind() == ErrorKind::ConnectionRefused
 }

@@ -1,37 +1,16 @@
-//! The reference solution of lesson 04. The book includes its parts by their `ANCHOR` names.
+//! The reference solution of lesson 04: the functions the exercise's steps ask for. The configs, tags and
+//! the other small pieces they use are given, in `config.rs` and `datagram.rs`. The book includes its parts
+//! by their `ANCHOR` names.
 
-use std::io::{self, ErrorKind};
+use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use shared::trace::{Preview, Trace, is_timeout};
 
-// ANCHOR: server_config
-/// The biggest datagram the server takes unless told otherwise: 1024 bytes, Python's `recvfrom(1024)`.
-///
-/// A name fits many times over. UDP itself allows 65,507 bytes over IPv4, but every byte the server accepts
-/// is a byte it may have to hold; a longer datagram gets an error reply instead of being cut short silently.
-pub const DEFAULT_MAX_DATAGRAM: usize = 1024;
-
-/// What the server accepts, and which datagrams it ignores on purpose.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerConfig {
-    /// The most bytes a request may have. A longer one is answered with an error line.
-    pub max_datagram: usize,
-    /// Ignore every Nth datagram (the Nth, the 2Nth, ...), as a lossy network would: a client's retries
-    /// can then be seen and tested on loopback, where nothing is ever lost. `None` answers them all.
-    pub drop_every: Option<u64>,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            max_datagram: DEFAULT_MAX_DATAGRAM,
-            drop_every: None,
-        }
-    }
-}
-// ANCHOR_END: server_config
+use crate::{
+    ClientConfig, MAX_REPLY, Reply, ServerConfig, dropped_on_purpose, strip_line_end, tag_for,
+};
 
 // ANCHOR: serve
 /// Answers every datagram that arrives on `socket`, forever: each request `X` from any client gets the
@@ -65,45 +44,43 @@ pub fn serve(socket: &UdpSocket, config: &ServerConfig, trace: &Trace) -> io::Re
             "recv_from {from}: {len} bytes {}",
             Preview(&buf[..len.min(config.max_datagram)])
         ));
-        // ANCHOR: drop_every
-        if config
-            .drop_every
-            .is_some_and(|n| n > 0 && received % n == 0)
-        {
-            trace.event(format_args!(
-                "dropped datagram {received} from {from} on purpose (--drop-every)"
-            ));
+        if dropped_on_purpose(config, received, from, trace) {
             continue;
         }
-        // ANCHOR_END: drop_every
-        // ANCHOR: too_long
-        let reply = if len > config.max_datagram {
-            // The start of the datagram arrived: its tag, if any, goes into the error reply, so that the
-            // client knows which request it answers.
-            let (tag, _) = split_tag(&buf[..config.max_datagram]);
-            let error = format!(
-                "error: datagram too long (max {} bytes)\n",
-                config.max_datagram
-            );
-            [tag, error.as_bytes()].concat()
-        } else {
-            answer(&buf[..len])
-        };
-        // ANCHOR_END: too_long
-        // ANCHOR: send_to
-        // The reply goes to the address the request came from: with no connection, that address is all
-        // we know of the client. A failed send concerns that client only.
-        match socket.send_to(&reply, from) {
-            Ok(sent) => trace.event(format_args!(
-                "send_to {from}: {sent} bytes {}",
-                Preview(&reply)
-            )),
-            Err(err) => trace.event(format_args!("send_to {from} failed: {err} (going on)")),
-        }
-        // ANCHOR_END: send_to
+        let reply = reply_to(&buf[..len], config.max_datagram);
+        send_reply(socket, &reply, from, trace);
     }
 }
 // ANCHOR_END: serve
+
+// ANCHOR: too_long
+/// The reply to `datagram`, as it came out of a buffer one byte longer than `max_datagram`: [`answer`]'s,
+/// or an error line when the datagram filled the buffer (it was cut, so it was too long).
+fn reply_to(datagram: &[u8], max_datagram: usize) -> Vec<u8> {
+    if datagram.len() <= max_datagram {
+        return answer(datagram);
+    }
+    // The start of the datagram arrived: its tag, if any, goes into the error reply, so that the client
+    // knows which request it answers.
+    let (tag, _) = split_tag(&datagram[..max_datagram]);
+    let error = format!("error: datagram too long (max {max_datagram} bytes)\n");
+    [tag, error.as_bytes()].concat()
+}
+// ANCHOR_END: too_long
+
+// ANCHOR: send_to
+/// Sends `reply` to `to`, the address the request came from: with no connection, that address is all we
+/// know of the client. A failed send concerns that client only, so it is reported, not returned.
+fn send_reply(socket: &UdpSocket, reply: &[u8], to: SocketAddr, trace: &Trace) {
+    match socket.send_to(reply, to) {
+        Ok(sent) => trace.event(format_args!(
+            "send_to {to}: {sent} bytes {}",
+            Preview(reply)
+        )),
+        Err(err) => trace.event(format_args!("send_to {to} failed: {err} (going on)")),
+    }
+}
+// ANCHOR_END: send_to
 
 // ANCHOR: answer
 /// The reply to one request datagram, newline included.
@@ -128,12 +105,6 @@ pub fn answer(datagram: &[u8]) -> Vec<u8> {
 }
 // ANCHOR_END: answer
 
-/// `datagram` without one trailing `\n` or `\r\n`.
-fn strip_line_end(datagram: &[u8]) -> &[u8] {
-    let datagram = datagram.strip_suffix(b"\n").unwrap_or(datagram);
-    datagram.strip_suffix(b"\r").unwrap_or(datagram)
-}
-
 // ANCHOR: tag
 /// Splits `#N ` (a `#`, 1 to 20 digits, a space) off the start of `datagram`: `(tag, rest)`, with an empty
 /// tag when there is none.
@@ -152,58 +123,26 @@ pub fn split_tag(datagram: &[u8]) -> (&[u8], &[u8]) {
         (&[], datagram)
     }
 }
-
-/// The tag of request number `id`: `#7 `.
-pub fn tag(id: u64) -> String {
-    format!("#{id} ")
-}
 // ANCHOR_END: tag
-
-// ANCHOR: client_config
-/// How long the client waits for each reply, and how often it asks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientConfig {
-    /// How long to wait for a reply after each send before sending again.
-    pub timeout: Duration,
-    /// How many times a request is sent at most (the first send included).
-    pub tries: u32,
-}
-
-impl Default for ClientConfig {
-    fn default() -> Self {
-        ClientConfig {
-            // On loopback a reply takes microseconds; across the world, a few hundred milliseconds. One
-            // second is patient without making a lost datagram cost long.
-            timeout: Duration::from_secs(1),
-            // Three tries: a datagram lost once in a while is recovered; a server that is down is given up
-            // on after three seconds.
-            tries: 3,
-        }
-    }
-}
-// ANCHOR_END: client_config
-
-/// The biggest reply the client reads: a reply bigger than this is cut (and then does not match).
-pub const MAX_REPLY: usize = 2048;
 
 // ANCHOR: request
 /// Sends `message` as request number `id` on `socket`, a UDP socket connected to the server, and returns
-/// the reply without its tag and newline; `Ok(None)` when no reply came after `config.tries` sends.
+/// its reply; `Ok(None)` when no reply came after `config.tries` sends.
 ///
-/// Each send waits `config.timeout` for the reply. A datagram that is not the reply to this request (a
-/// late reply to an earlier one, a duplicate) is ignored and the wait goes on. Because the socket is
-/// connected, a server that is not running is reported as an error of kind `ConnectionRefused` (the
-/// kernel passes on the "port unreachable" answer) instead of silence.
+/// Each send waits `config.timeout` for the reply. A datagram that carries another request's tag (a late
+/// reply to an earlier one, a duplicate) is ignored and the wait goes on; one with no tag at all is taken
+/// as the reply, [`Reply::Untagged`]. Because the socket is connected, a server that is not running is
+/// reported as an error of kind `ConnectionRefused` (the kernel passes on the "port unreachable" answer)
+/// instead of silence.
 pub fn request(
     socket: &UdpSocket,
     id: u64,
     message: &str,
     config: &ClientConfig,
     trace: &Trace,
-) -> io::Result<Option<String>> {
-    let tag = tag(id);
+) -> io::Result<Option<Reply>> {
+    let tag = tag_for(id, config);
     let datagram = format!("{tag}{message}");
-    let mut buf = [0u8; MAX_REPLY];
     for attempt in 1..=config.tries {
         let sent = socket.send(datagram.as_bytes())?;
         trace.event(format_args!(
@@ -211,48 +150,64 @@ pub fn request(
             Preview(datagram.as_bytes()),
             config.tries
         ));
-        // ANCHOR: wait_for_reply
-        // One deadline per try: datagrams that are not our reply must not make us wait longer.
-        let deadline = Instant::now() + config.timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            // std refuses a zero timeout (`None` is "wait for ever"): time is up before that.
-            if left.is_zero() {
-                break;
-            }
-            socket.set_read_timeout(Some(left))?;
-            let len = match socket.recv(&mut buf) {
-                Ok(len) => len,
-                Err(err) if is_timeout(&err) => break,
-                Err(err) => return Err(err),
-            };
-            let reply = strip_line_end(&buf[..len]);
-            match reply.strip_prefix(tag.as_bytes()) {
-                Some(text) => {
-                    trace.event(format_args!("recv {len} bytes {}", Preview(&buf[..len])));
-                    return Ok(Some(String::from_utf8_lossy(text).into_owned()));
-                }
-                None => trace.event(format_args!(
-                    "recv {len} bytes {}: not the reply to {}, ignored",
-                    Preview(&buf[..len]),
-                    tag.trim_end()
-                )),
-            }
+        if let Some(reply) = wait_for_reply(socket, &tag, config, trace)? {
+            return Ok(Some(reply));
         }
-        // ANCHOR_END: wait_for_reply
-        trace.event(format_args!(
-            "no reply within {:?}{}",
-            config.timeout,
-            if attempt < config.tries {
-                ", sending again"
-            } else {
-                ""
-            }
-        ));
+        let again = if attempt < config.tries {
+            ", sending again"
+        } else {
+            ""
+        };
+        trace.event(format_args!("no reply within {:?}{again}", config.timeout));
     }
     Ok(None)
 }
 // ANCHOR_END: request
+
+// ANCHOR: wait_for_reply
+/// Waits at most `config.timeout` for the reply to the request tagged `tag`; `Ok(None)` when the time is
+/// up. Datagrams that carry another tag are ignored, and do not make the wait any longer.
+fn wait_for_reply(
+    socket: &UdpSocket,
+    tag: &str,
+    config: &ClientConfig,
+    trace: &Trace,
+) -> io::Result<Option<Reply>> {
+    let mut buf = [0u8; MAX_REPLY];
+    // One deadline per try: datagrams that are not our reply must not make us wait longer.
+    let deadline = Instant::now() + config.timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        // std refuses a zero timeout (`None` is "wait for ever"): time is up before that.
+        if left.is_zero() {
+            return Ok(None);
+        }
+        socket.set_read_timeout(Some(left))?;
+        let len = match socket.recv(&mut buf) {
+            Ok(len) => len,
+            Err(err) if is_timeout(&err) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let (found, text) = split_tag(strip_line_end(&buf[..len]));
+        let text = String::from_utf8_lossy(text).into_owned();
+        let reply = match found {
+            found if found == tag.as_bytes() && !tag.is_empty() => Reply::Tagged(text),
+            // A server that does not echo tags: this may be our reply, or a late one; nobody can tell.
+            [] => Reply::Untagged(text),
+            _ => {
+                let ignored = tag.trim_end();
+                trace.event(format_args!(
+                    "recv {len} bytes {}: not the reply to {ignored}, ignored",
+                    Preview(&buf[..len])
+                ));
+                continue;
+            }
+        };
+        trace.event(format_args!("recv {len} bytes {}", Preview(&buf[..len])));
+        return Ok(Some(reply));
+    }
+}
+// ANCHOR_END: wait_for_reply
 
 // ANCHOR: client_socket
 /// A UDP socket for talking to `server` only: bound to any port of this machine, then connected.
@@ -271,8 +226,3 @@ pub fn client_socket(server: SocketAddr) -> io::Result<UdpSocket> {
     Ok(socket)
 }
 // ANCHOR_END: client_socket
-
-/// Whether `err` is the connected socket's report that nothing listens on the server's port.
-pub fn is_refused(err: &io::Error) -> bool {
-    err.kind() == ErrorKind::ConnectionRefused
-}

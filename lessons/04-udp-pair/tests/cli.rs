@@ -12,6 +12,7 @@ use std::net::UdpSocket;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use assert_cmd::Command;
 use common::{SILENCE, client, closed_port, show_all};
@@ -22,6 +23,10 @@ const SERVER: &str = env!("CARGO_BIN_EXE_udp-server");
 const CLIENT: &str = env!("CARGO_BIN_EXE_udp-client");
 
 /// `udp-client` with a timeout on the whole run.
+/// The tutorials' kind of UDP server and client, in Python (the chapter's "From Python" starts from them).
+const TUTORIAL_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/udp_server.py");
+const TUTORIAL_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/udp_client.py");
+
 fn udp_client() -> Command {
     let mut command = Command::new(CLIENT);
     command.timeout(PROCESS_TIMEOUT);
@@ -372,6 +377,76 @@ fn the_client_talks_to_a_python3_server() {
         !stderr.contains("Traceback"),
         "the Python server failed:\n{stderr}"
     );
+}
+
+/// `python/udp_server.py`, the tutorials' UDP server, copies the datagram into its reply as it is, so the
+/// tag lands inside it: `#1 dbb` gets `Hello, #1 dbb!`. The client takes such an untagged datagram as the
+/// reply (it never claims "no reply" when replies came), says once what that costs, and with `--no-tags`
+/// sends the names bare, as the tutorials' client does.
+#[test]
+fn the_client_works_with_the_tutorials_server_which_does_not_echo_tags() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(&python, [TUTORIAL_SERVER]);
+    let server_addr = server.addr().to_string();
+    udp_client()
+        .args([&server_addr, "dbb", "lily"])
+        .assert()
+        .success()
+        .stdout("Hello, #1 dbb!\nHello, #2 lily!\n")
+        .stderr(predicate::str::contains(
+            "the server does not echo the tags it is sent (it answered \"Hello, #1 dbb!\")",
+        ))
+        .stderr(predicate::str::contains(
+            "a late reply can no longer be told",
+        ))
+        .stderr(predicate::str::contains("no reply").not());
+    udp_client()
+        .args([&server_addr, "dbb", "lily", "--no-tags"])
+        .assert()
+        .success()
+        .stdout("Hello, dbb!\nHello, lily!\n")
+        .stderr("");
+}
+
+/// `python/udp_client.py`, the tutorials' UDP client, gets its replies from the lesson's server.
+#[test]
+fn the_tutorials_client_is_answered_by_the_server() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(SERVER, std::iter::empty::<&str>());
+    Command::new(&python)
+        .args([TUTORIAL_CLIENT, &server.addr().to_string(), "dbb", "lily"])
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .success()
+        .stdout("Hello, dbb!\nHello, lily!\n");
+}
+
+/// The tutorials' client has no timeout: when its datagram is lost (here the server drops every one,
+/// `--drop-every 1`), its `recv` waits for ever, and only this test's time limit ends it. The lesson's
+/// client, against the same server, gives up after its tries and says so.
+#[test]
+fn the_tutorials_client_waits_for_ever_for_a_lost_reply_and_this_one_does_not() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(SERVER, ["--drop-every", "1"]);
+    Command::new(&python)
+        .args([TUTORIAL_CLIENT, &server.addr().to_string(), "dbb"])
+        .timeout(Duration::from_millis(500))
+        .assert()
+        .interrupted()
+        .stdout("");
+    udp_client()
+        .args([&server.addr().to_string(), "dbb", "--timeout", "50ms"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "\"dbb\": no reply after 3 tries (50ms each)",
+        ));
 }
 
 /// The chapter shows both programs' `--help`: they must be the real ones.

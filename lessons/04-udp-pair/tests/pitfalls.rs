@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::{SILENCE, client, closed_port, start_server, with_timeouts};
 use shared::trace::{Trace, is_timeout};
 use test_support::{IO_TIMEOUT, connect};
-use udp_pair::{ClientConfig, ServerConfig, client_socket, request};
+use udp_pair::{ClientConfig, Reply, ServerConfig, client_socket, request};
 
 /// Receives one datagram on `socket` into a buffer of `size` bytes; panics on a timeout or an error.
 #[track_caller]
@@ -234,8 +234,8 @@ fn without_a_tag_a_late_reply_answers_the_next_request() {
     assert_eq!(&buf[..len], b"#1 Hello, Alice!\n");
     let reply = request(&tagged, 2, "Bob", &ClientConfig::default(), &Trace::off()).unwrap();
     assert_eq!(
-        reply.as_deref(),
-        Some("Hello, Bob!"),
+        reply,
+        Some(Reply::Tagged("Hello, Bob!".into())),
         "request(2, \"Bob\") skips `#1 Hello, Alice!`, which is not its reply"
     );
 }
@@ -254,13 +254,14 @@ fn retries_recover_from_a_server_that_drops_datagrams() {
     let config = ClientConfig {
         timeout: Duration::from_millis(50),
         tries: 3,
+        ..ClientConfig::default()
     };
     let (trace, log) = Trace::memory();
     for (id, name) in (1..).zip(["Alice", "Bob", "Carol", "Dave", "Erin"]) {
         let reply = request(&socket, id, name, &config, &trace).unwrap();
         assert_eq!(
-            reply.as_deref(),
-            Some(format!("Hello, {name}!").as_str()),
+            reply,
+            Some(Reply::Tagged(format!("Hello, {name}!"))),
             "request {id} should be answered in the end; the client's trace:\n{}",
             log.lines().join("\n")
         );

@@ -23,7 +23,7 @@ use common::{
     closed_port, connected_to, describe, hello_reply, show, show_all, start_server, with_timeouts,
 };
 use test_support::IO_TIMEOUT;
-use udp_pair::{ClientConfig, ServerConfig, answer, client_socket, is_refused, split_tag};
+use udp_pair::{ClientConfig, Reply, ServerConfig, answer, client_socket, is_refused, split_tag};
 
 /// A reply as text, for comparisons whose failures read well. Every expected reply is ASCII.
 #[track_caller]
@@ -43,6 +43,7 @@ fn quick(timeout_ms: u64, tries: u32) -> ClientConfig {
     ClientConfig {
         timeout: Duration::from_millis(timeout_ms),
         tries,
+        ..ClientConfig::default()
     }
 }
 
@@ -288,9 +289,9 @@ fn step_2_bad_datagrams_and_tags() {
 }
 
 /// Step 3: datagrams get lost, and UDP does not send them again: `request` does. It sends the request
-/// (`tag(id)` then the message, one datagram) on its connected socket, waits at most `config.timeout` for
-/// the reply, and after each timeout sends again, at most `config.tries` times in all; it returns the reply
-/// without its tag and newline, or `Ok(None)` when no reply came. Against a peer that ignores the first
+/// (`tag_for(id, config)`, here `#1 `, then the message, one datagram) on its connected socket, waits at most
+/// `config.timeout` for the reply, and after each timeout sends again, at most `config.tries` times in all;
+/// it returns the reply without its tag and newline (`Reply::Tagged`), or `Ok(None)` when no reply came. Against a peer that ignores the first
 /// datagram and answers the second, `request(1, "Alice")` returns `Hello, Alice!` after sending `#1 Alice`
 /// twice. Against a peer that never answers, it returns `Ok(None)` after exactly `tries` sends, each
 /// followed by a wait. On the server's side, `drop_every: Some(2)` makes `serve` ignore every second
@@ -308,11 +309,13 @@ fn step_3_wait_with_a_timeout_and_send_again() {
     let answered = matches!(outcome, Ok(Ok(Some(_))));
     let sent = peer.received(if answered { 2 } else { 0 });
     match &outcome {
-        Ok(Ok(Some(reply))) if reply == "Hello, Alice!" => {}
-        Ok(Ok(Some(reply))) if reply.starts_with("#1 ") || reply.ends_with('\n') => panic!(
-            "request(1, \"Alice\") returned Ok(Some({reply:?})): return the reply without its tag (`#1 `) \
+        Ok(Ok(Some(Reply::Tagged(reply)))) if reply == "Hello, Alice!" => {}
+        Ok(Ok(Some(Reply::Tagged(reply)))) if reply.starts_with("#1 ") || reply.ends_with('\n') => {
+            panic!(
+                "request(1, \"Alice\") returned Ok(Some({reply:?})): return the reply without its tag (`#1 `) \
              and without its newline"
-        ),
+            )
+        }
         Ok(Ok(None)) if sent.len() < 2 => panic!(
             "request(1, \"Alice\") with tries: 3 returned Ok(None) after sending {}: the peer ignored the \
              first datagram, as a lossy network would, and would have answered the next one. After each \
@@ -350,7 +353,7 @@ fn step_3_wait_with_a_timeout_and_send_again() {
     assert_eq!(
         show_all(&sent),
         show_all(&[b"#1 Alice".to_vec(), b"#1 Alice".to_vec()]),
-        "request(1, \"Alice\") should send `#1 Alice` (`tag(1)`, then the message), once, and once more \
+        "request(1, \"Alice\") should send `#1 Alice` (`tag_for(1, config)`, then the message), once, and once more \
          after the first timeout; then stop, once answered"
     );
 
@@ -432,9 +435,11 @@ fn drain(peer: &UdpSocket) -> Vec<Vec<u8>> {
     received
 }
 
-/// Step 4: a reply is matched to its request by its tag. A datagram that does not start with this
-/// request's tag (a late reply to an earlier request, a duplicate) is ignored, and the wait goes on until
-/// this try's deadline: it does not start a new try, nor a new full timeout. A peer answers `#2 Bob` with
+/// Step 4: a reply is matched to its request by its tag. A datagram that starts with another request's
+/// tag (a late reply to an earlier request, a duplicate) is ignored, and the wait goes on until this try's
+/// deadline: it does not start a new try, nor a new full timeout. A datagram with no tag at all comes from
+/// a server that does not echo tags: it is taken as `Reply::Untagged` (a peer answering `#3 Carol` with
+/// `Hello, #3 Carol!`). A peer answers `#2 Bob` with
 /// `#1 Hello, old!\n`, `#21 Hello, older!\n` and then `#2 Hello, Bob!\n`: `request(2, "Bob")` returns
 /// `Hello, Bob!`, having sent once. A peer that answers `#1 Alice` twice: `request(1, ...)` then
 /// `request(2, "Bob")` on the same socket returns `Hello, Bob!`. A peer sending stale replies every 10 ms cannot keep `request` waiting
@@ -454,8 +459,8 @@ fn step_4_match_replies_and_hear_refusals() {
     let socket = Arc::new(connected_to(peer.addr()));
     let (outcome, _) = call_request(&socket, 2, "Bob", &config, REQUEST_LIMIT);
     match &outcome {
-        Ok(Ok(Some(reply))) if reply == "Hello, Bob!" => {}
-        Ok(Ok(Some(reply))) if reply.contains("old") => panic!(
+        Ok(Ok(Some(Reply::Tagged(reply)))) if reply == "Hello, Bob!" => {}
+        Ok(Ok(Some(Reply::Tagged(reply)))) if reply.contains("old") => panic!(
             "request(2, \"Bob\") returned Ok(Some({reply:?})): that is a late reply to another request, \
              which arrived first. A datagram is the reply to this request only if it starts with this \
              request's tag, space included (`#2 `; `#21 ` is another request's): ignore any other one and \
@@ -487,18 +492,36 @@ fn step_4_match_replies_and_hear_refusals() {
     let socket = Arc::new(connected_to(peer.addr()));
     let (first, _) = call_request(&socket, 1, "Alice", &config, REQUEST_LIMIT);
     assert!(
-        matches!(&first, Ok(Ok(Some(reply))) if reply == "Hello, Alice!"),
+        matches!(&first, Ok(Ok(Some(Reply::Tagged(reply)))) if reply == "Hello, Alice!"),
         "request(1, \"Alice\") should return Ok(Some(\"Hello, Alice!\")), but it {}",
         describe(&first)
     );
     let (second, _) = call_request(&socket, 2, "Bob", &config, REQUEST_LIMIT);
     match &second {
-        Ok(Ok(Some(reply))) if reply == "Hello, Bob!" => {}
+        Ok(Ok(Some(Reply::Tagged(reply)))) if reply == "Hello, Bob!" => {}
         other => panic!(
             "the peer answered request #1 twice (a network may duplicate a datagram); the duplicate was \
              still waiting in the socket when request(2, \"Bob\") began. It should return \
              Ok(Some(\"Hello, Bob!\")), but it {}: ignore every datagram that does not start with this \
              request's tag (`#2 `), and keep waiting",
+            describe(other)
+        ),
+    }
+
+    // The tutorials' server answers `#3 Carol` with `Hello, #3 Carol!`: no tag in front.
+    let peer = ScriptedPeer::start(Box::new(|_, datagram| {
+        vec![format!("Hello, {}!\n", String::from_utf8_lossy(datagram)).into_bytes()]
+    }));
+    let socket = Arc::new(connected_to(peer.addr()));
+    let (outcome, _) = call_request(&socket, 3, "Carol", &config, REQUEST_LIMIT);
+    match &outcome {
+        Ok(Ok(Some(Reply::Untagged(reply)))) if reply == "Hello, #3 Carol!" => {}
+        other => panic!(
+            "a peer that does not echo tags answered `#3 Carol` with `Hello, #3 Carol!\\n`: request(3, \
+             \"Carol\") should return Ok(Some(Reply::Untagged(\"Hello, #3 Carol!\"))), but it {}. A reply \
+             with no tag at all is the server's answer, not another request's: take it as \
+             `Reply::Untagged` (only a reply that starts with another tag is ignored), so that the client \
+             never says \"no reply\" when replies came",
             describe(other)
         ),
     }
@@ -539,7 +562,7 @@ fn step_4_match_replies_and_hear_refusals() {
     check_connected(&socket, peer.addr());
     let (outcome, _) = call_request(&Arc::new(socket), 1, "Dave", &config, REQUEST_LIMIT);
     assert!(
-        matches!(&outcome, Ok(Ok(Some(reply))) if reply == "Hello, Dave!"),
+        matches!(&outcome, Ok(Ok(Some(Reply::Tagged(reply)))) if reply == "Hello, Dave!"),
         "request on the socket from client_socket({}) should return Ok(Some(\"Hello, Dave!\")), but it {}",
         peer.addr(),
         describe(&outcome)

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use shared::ServerAddr;
 use shared::cli::{TraceArg, parse_duration};
-use udp_pair::{ClientConfig, client_socket, is_refused, request};
+use udp_pair::{ClientConfig, Reply, client_socket, is_refused, request};
 
 /// Send each message as one UDP datagram to a server of lesson 04 and print each reply. A message with no
 /// reply is sent again, up to --tries times. The exit status is 0 when every message was answered, and
@@ -37,6 +37,11 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = 3,
           value_parser = clap::value_parser!(u32).range(1..=100))]
     tries: u32,
+
+    /// Send the messages without their tags (`#1 `), for a server that does not echo them, like the
+    /// tutorials' `udp_server.py`. A late reply can then no longer be told from the right one.
+    #[arg(long)]
+    no_tags: bool,
 
     #[command(flatten)]
     trace: TraceArg,
@@ -87,17 +92,17 @@ fn run(cli: &Cli) -> Result<bool> {
     let config = ClientConfig {
         timeout: cli.timeout,
         tries: cli.tries,
+        tagged: !cli.no_tags,
     };
     // ANCHOR: requests
     let mut all_answered = true;
+    let mut warned = false;
     for (id, message) in (1..).zip(&cli.messages) {
         match request(&socket, id, message, &config, &trace) {
-            // The server answered, but with an error (too long, not UTF-8): the message was not served.
-            Ok(Some(reply)) if reply.starts_with("error: ") => {
-                all_answered = false;
-                eprintln!("udp-client: {message:?}: the server says {reply:?}");
+            Ok(Some(reply)) => {
+                all_answered &= print_reply(message, reply.text());
+                warned |= warn_once_if_untagged(&reply, config.tagged, warned);
             }
-            Ok(Some(reply)) => println!("{reply}"),
             Ok(None) => {
                 all_answered = false;
                 eprintln!(
@@ -115,4 +120,30 @@ fn run(cli: &Cli) -> Result<bool> {
     }
     // ANCHOR_END: requests
     Ok(all_answered)
+}
+
+/// Prints the reply to `message`; returns whether the message was served. A reply that is an error line
+/// (too long, not UTF-8) means it was not.
+fn print_reply(message: &str, reply: &str) -> bool {
+    if reply.starts_with("error: ") {
+        eprintln!("udp-client: {message:?}: the server says {reply:?}");
+        return false;
+    }
+    println!("{reply}");
+    true
+}
+
+/// Says once, on stderr, that the server answers without the tags it was sent, and what that costs;
+/// returns whether it said so now. With `--no-tags` nothing is said: the user chose it.
+fn warn_once_if_untagged(reply: &Reply, tagged: bool, warned: bool) -> bool {
+    if warned || !tagged || !matches!(reply, Reply::Untagged(_)) {
+        return false;
+    }
+    eprintln!(
+        "udp-client: the server does not echo the tags it is sent (it answered {:?}): replies are taken \
+         in the order they come, so a late reply can no longer be told from the right one. --no-tags \
+         sends the messages without them.",
+        reply.text()
+    );
+    true
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use shared::trace::{Trace, is_timeout};
 use test_support::{IO_TIMEOUT, Outcome, ServerThread, Udp, describe_returned, panic_message};
-use udp_pair::{ClientConfig, ServerConfig, request, serve};
+use udp_pair::{ClientConfig, Reply, ServerConfig, request, serve};
 
 /// How long a test waits for a datagram that should NOT come. On loopback an answer takes microseconds, so
 /// this is plenty; only a test that checks for silence waits it.
@@ -212,7 +212,7 @@ impl ScriptedPeer {
 }
 
 /// What `request` did: returned a value, or (as `Err`) panicked or did not return in time.
-pub type RequestOutcome = Result<io::Result<Option<String>>, String>;
+pub type RequestOutcome = Result<io::Result<Option<Reply>>, String>;
 
 /// Calls `request` on a thread, so that a request that never returns fails the test after `limit`
 /// instead of hanging it. Returns what it did and how long it took.
