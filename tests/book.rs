@@ -694,3 +694,73 @@ fn the_parsers_read_markdown_like_mdbook() {
     let numbers: Vec<usize> = prose.iter().map(|line| line.number).collect();
     assert_eq!(numbers, [1, 5]);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// (e) anchors no chapter uses
+
+/// Every source file under `dir` (`.rs` and `.py`), found recursively.
+fn source_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|name| name != "target") {
+                source_files(&path, found);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|ext| ext == "rs" || ext == "py")
+        {
+            found.push(path);
+        }
+    }
+}
+
+/// The names of the `ANCHOR: name` markers in `contents`.
+fn anchor_names(contents: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in contents.lines() {
+        if let Some(at) = line.find("ANCHOR: ") {
+            let name = line[at + "ANCHOR: ".len()..].trim_start();
+            let len = name
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(name.len());
+            names.push(name[..len].to_string());
+        }
+    }
+    names
+}
+
+/// An anchor marks the part of a source a chapter shows; one no chapter includes is a leftover from code
+/// that moved, and clutters the file the learner reads.
+#[test]
+fn every_anchor_in_the_lessons_is_included_by_a_chapter() {
+    let mut used = std::collections::BTreeSet::new();
+    for chapter in markdown_files() {
+        let dir = chapter.parent().expect("a chapter is in a folder");
+        for directive in directives(&read(&chapter)) {
+            if let Some((path, selector)) = directive.args.split_once(':') {
+                used.insert((
+                    normalize(&dir.join(path.trim())),
+                    selector.trim().to_string(),
+                ));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    source_files(&root().join("lessons"), &mut files);
+    let mut problems = Vec::new();
+    for file in files {
+        for name in anchor_names(&read(&file)) {
+            if !used.contains(&(normalize(&file), name.clone())) {
+                problems.push(format!(
+                    "{}: `ANCHOR: {name}` is included by no chapter: remove its two marker lines",
+                    shown(&file)
+                ));
+            }
+        }
+    }
+    report("the lessons have anchors no chapter uses", problems);
+}

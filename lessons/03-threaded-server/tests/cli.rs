@@ -18,6 +18,8 @@ use test_support::{
 use threaded_server::BUSY_LINE;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_threaded-server");
+/// The tutorials' kind of client, in Python (the chapter's "From Python" starts from it).
+const CLIENTS_AT_ONCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/clients_at_once.py");
 
 #[test]
 fn help_describes_every_option() {
@@ -129,40 +131,26 @@ fn serves_nc_including_who() {
         .stdout("Welcome\nHello, Alice!\nonline: 1, served: 1\n");
 }
 
-/// Python clients, as a learner coming from Python would write them: two at once, and a third over the
-/// bound of 2, who reads the busy line and then end of stream (`b''`).
+/// `python/clients_at_once.py`, what a learner coming from Python writes to try a threaded server: two
+/// clients at once, and a third over the bound of 2, who reads the busy line and then end of stream (`b''`).
 #[test]
 fn serves_python3_clients_at_once_up_to_the_bound() {
     let Some(python) = peer(Peer::Python3) else {
         return;
     };
     let server = ServerProcess::start(SERVER, ["--max-clients", "2"]);
-    let script = r#"
-import socket, sys
-port = int(sys.argv[1])
-a = socket.create_connection(("127.0.0.1", port), timeout=5)
-b = socket.create_connection(("127.0.0.1", port), timeout=5)
-fa, fb = a.makefile("rb"), b.makefile("rb")
-print(fa.readline(), fb.readline())
-b.sendall(b"who\n")
-print(fb.readline())
-with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
-    f = c.makefile("rb")
-    print(f.readline(), f.read())
-a.sendall(b"Alice\n")
-print(fa.readline())
-"#;
-    let port = server.addr().port().to_string();
     Command::new(python)
-        .args(["-c", script, &port])
+        .args([CLIENTS_AT_ONCE, &server.addr().to_string()])
         .timeout(PROCESS_TIMEOUT)
         .assert()
         .success()
         .stdout(concat!(
-            "b'Welcome\\n' b'Welcome\\n'\n",
-            "b'online: 2, served: 2\\n'\n",
-            "b'busy, try again later\\n' b''\n",
-            "b'Hello, Alice!\\n'\n",
+            "a: b'Welcome\\n'\n",
+            "b: b'Welcome\\n'\n",
+            "b: b'online: 2, served: 2\\n'\n",
+            "c: b'busy, try again later\\n'\n",
+            "c: b''\n",
+            "a: b'Hello, Alice!\\n'\n",
         ));
 }
 
