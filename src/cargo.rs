@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
+use serde::Deserialize;
 
 /// `cargo`, the same one that runs the runner (`cargo run` sets `CARGO`), in the repository root.
 pub fn cargo(root: &Path) -> Command {
@@ -64,55 +65,37 @@ pub fn build_steps(
     })
 }
 
-/// The `"executable"` of the test program in cargo's JSON messages (one JSON object per line).
+/// One of cargo's JSON messages, with only the fields the runner reads.
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    target: Option<Target>,
+    /// The built program, for an artifact that is one; `null` for a library.
+    executable: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    kind: Vec<String>,
+}
+
+/// The `executable` of the test program in cargo's JSON messages (one JSON object per line).
 ///
 /// The lesson's own programs are built too (tests may run them) and are executables as well, so the
-/// artifact must be of kind `test`. Only this one string is needed, so a small reader of JSON strings
-/// replaces a JSON library.
+/// artifact must be of kind `test`. A line that is not such a message (cargo prints only messages here,
+/// but a build script may print anything) is skipped.
 pub fn executable_from_messages(messages: &str) -> Option<PathBuf> {
     messages
         .lines()
-        .filter(|line| {
-            line.contains(r#""reason":"compiler-artifact""#) && line.contains(r#""kind":["test"]"#)
+        .filter_map(|line| serde_json::from_str::<Message>(line).ok())
+        .filter(|message| message.reason == "compiler-artifact")
+        .filter(|message| {
+            message
+                .target
+                .as_ref()
+                .is_some_and(|target| target.kind.iter().any(|kind| kind == "test"))
         })
-        .find_map(|line| {
-            let after_key = &line[line.find(r#""executable":"#)? + r#""executable":"#.len()..];
-            json_string(after_key.trim_start()).map(PathBuf::from)
-        })
-}
-
-/// The JSON string at the start of `text` (`"..."`, with its escapes undone); `None` for anything else
-/// (`null` for artifacts that are not programs).
-fn json_string(text: &str) -> Option<String> {
-    let mut chars = text.strip_prefix('"')?.chars();
-    let mut value = String::new();
-    loop {
-        match chars.next()? {
-            '"' => return Some(value),
-            '\\' => match chars.next()? {
-                'n' => value.push('\n'),
-                't' => value.push('\t'),
-                'r' => value.push('\r'),
-                'b' => value.push('\u{8}'),
-                'f' => value.push('\u{c}'),
-                'u' => {
-                    let code: String = chars.by_ref().take(4).collect();
-                    let code = u32::from_str_radix(&code, 16).ok()?;
-                    // A character outside the basic plane comes as two escapes (a surrogate pair).
-                    let code = if (0xD800..0xDC00).contains(&code) {
-                        let low: String = chars.by_ref().skip(2).take(4).collect();
-                        let low = u32::from_str_radix(&low, 16).ok()?;
-                        0x10000 + ((code - 0xD800) << 10) + (low.checked_sub(0xDC00)?)
-                    } else {
-                        code
-                    };
-                    value.push(char::from_u32(code)?);
-                }
-                other => value.push(other),
-            },
-            other => value.push(other),
-        }
-    }
+        .find_map(|message| message.executable)
 }
 
 #[cfg(test)]
@@ -142,17 +125,14 @@ mod tests {
     }
 
     #[test]
-    fn json_strings_are_unescaped() {
-        assert_eq!(
-            json_string(r#""C:\\course\\target\\steps.exe","x""#).as_deref(),
-            Some(r"C:\course\target\steps.exe")
+    fn escapes_in_the_path_are_undone_and_other_lines_skipped() {
+        let messages = concat!(
+            "not json\n",
+            r#"{"reason":"compiler-artifact","target":{"kind":["test"]},"executable":"C:\\course\\caf\u00e9\\steps.exe"}"#,
         );
         assert_eq!(
-            json_string(r#""caf\u00e9 \"q\" \ud83e\udd80""#).as_deref(),
-            Some("café \"q\" 🦀")
+            executable_from_messages(messages),
+            Some(PathBuf::from(r"C:\course\café\steps.exe"))
         );
-        assert_eq!(json_string("null"), None);
-        assert_eq!(json_string(r#""never closed"#), None);
-        assert_eq!(json_string(r#""\u12""#), None);
     }
 }

@@ -56,38 +56,17 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
     let lesson = course.lesson(wanted)?;
     let steps = lesson.steps()?;
     let exercise = lesson.rel("src/exercise.rs");
-
     println!(
         "Checking lesson {}: {} ({exercise})",
         lesson.label(),
         lesson.title
     );
-    let mut still_running = |stdout_so_far: &str| {
-        let report = libtest::parse(stdout_so_far);
-        let running = steps
-            .iter()
-            .find(|step| report.outcome(&step.test_name).is_none());
-        let what = match running {
-            Some(step) => format!("step {}", step.number),
-            None => "the step tests".to_string(),
-        };
-        // One line, flushed now: the learner is looking at the terminal and wondering.
-        println!(
-            "{what} is still running... (it is stopped after {} s; Ctrl-C is safe)",
-            limit.as_secs()
-        );
-        let _ = io::stdout().flush();
-    };
+    let mut remind = |stdout_so_far: &str| say_still_running(&steps, stdout_so_far, limit);
     let reminder = process::Reminder {
         after: STILL_RUNNING_AFTER,
-        remind: &mut still_running,
+        remind: &mut remind,
     };
-    let Some(Evaluation {
-        results,
-        report,
-        finished,
-    }) = evaluate(course, lesson, &steps, limit, Some(reminder), true)?
-    else {
+    let Some(evaluation) = evaluate(course, lesson, &steps, limit, Some(reminder), true)? else {
         println!();
         println!(
             "Your exercise does not compile yet: cargo's errors are above. Fix the first one (in {exercise}), \
@@ -96,10 +75,41 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
         );
         return Ok(1);
     };
+    print_results(&steps, &evaluation.results);
+    match evaluation.first_failing(&steps) {
+        None => {
+            say_done(course, lesson, steps.len())?;
+            Ok(0)
+        }
+        Some((step, result)) => {
+            say_failing(lesson, &steps, &evaluation, step, result, limit);
+            Ok(1)
+        }
+    }
+}
 
+/// One line, flushed now, when the steps run long: the learner is looking at the terminal and wondering.
+fn say_still_running(steps: &[Step], stdout_so_far: &str, limit: Duration) {
+    let report = libtest::parse(stdout_so_far);
+    let running = steps
+        .iter()
+        .find(|step| report.outcome(&step.test_name).is_none());
+    let what = match running {
+        Some(step) => format!("step {}", step.number),
+        None => "the step tests".to_string(),
+    };
+    println!(
+        "{what} is still running... (it is stopped after {} s; Ctrl-C is safe)",
+        limit.as_secs()
+    );
+    let _ = io::stdout().flush();
+}
+
+/// `  step 1  passed  connect to the first address that answers`, one line per step.
+fn print_results(steps: &[Step], results: &[StepResult]) {
     println!();
     let label_width = results.iter().map(|r| r.label().len()).max().unwrap_or(0);
-    for (step, result) in steps.iter().zip(&results) {
+    for (step, result) in steps.iter().zip(results) {
         println!(
             "  step {}  {:label_width$}  {}",
             step.number,
@@ -108,48 +118,52 @@ pub fn run(course: &Course, wanted: &str, limit: Duration) -> Result<u8> {
         );
     }
     println!();
+}
 
-    let passed = results.iter().filter(|&&r| r == StepResult::Passed).count() as u32;
-    let total = steps.len() as u32;
-    let first_failing = steps
-        .iter()
-        .zip(&results)
-        .find(|(_, result)| **result != StepResult::Passed);
-    match first_failing {
-        None => {
-            println!("All {total} steps pass: lesson {} is done!", lesson.label());
-            // The first lesson not done according to the progress file, which may come before this one.
-            let progress = Progress::load(&course.progress_file)?;
-            match list::next_lesson(course, &progress) {
-                Some((next, step)) => {
-                    println!("Lesson {} is next: {}.", next.label(), next.title);
-                    println!("{}", course.next_step(next, step.as_ref()));
-                }
-                None => println!(
-                    "Now {} `cargo run` shows the map.",
-                    list::all_done_line(course, true)
-                ),
-            }
-            Ok(0)
+/// Every step passes: say so, and what comes next.
+fn say_done(course: &Course, lesson: &Lesson, total: usize) -> Result<()> {
+    println!("All {total} steps pass: lesson {} is done!", lesson.label());
+    // The first lesson not done according to the progress file, which may come before this one.
+    let progress = Progress::load(&course.progress_file)?;
+    match list::next_lesson(course, &progress) {
+        Some((next, step)) => {
+            println!("Lesson {} is next: {}.", next.label(), next.title);
+            println!("{}", course.next_step(next, step.as_ref()));
         }
-        Some((step, result)) => {
-            println!(
-                "{passed} of {total} steps pass. Step {} is next.",
-                step.number
-            );
-            explain(lesson, step, *result, &report, &finished, limit);
-            println!();
-            println!(
-                "Edit {exercise}, then run: cargo run -- check {}",
-                lesson.number
-            );
-            println!(
-                "Stuck? cargo run -- hint {} gives a hint for step {}.",
-                lesson.number, step.number
-            );
-            Ok(1)
-        }
+        None => println!(
+            "Now {} `cargo run` shows the map.",
+            list::all_done_line(course, true)
+        ),
     }
+    Ok(())
+}
+
+/// A step fails: how far the learner is, the step's task, what happened, and what to do.
+fn say_failing(
+    lesson: &Lesson,
+    steps: &[Step],
+    evaluation: &Evaluation,
+    step: &Step,
+    result: StepResult,
+    limit: Duration,
+) {
+    println!(
+        "{} of {} steps pass. Step {} is next.",
+        evaluation.passed(),
+        steps.len(),
+        step.number
+    );
+    explain(lesson, step, result, evaluation, limit);
+    println!();
+    println!(
+        "Edit {}, then run: cargo run -- check {}",
+        lesson.rel("src/exercise.rs"),
+        lesson.number
+    );
+    println!(
+        "Stuck? cargo run -- hint {} gives a hint for step {}.",
+        lesson.number, step.number
+    );
 }
 
 /// What one run of a lesson's step tests found.
@@ -158,6 +172,33 @@ pub struct Evaluation {
     pub results: Vec<StepResult>,
     pub report: libtest::Report,
     pub finished: Finished,
+}
+
+impl Evaluation {
+    /// How many steps passed.
+    pub fn passed(&self) -> u32 {
+        self.results
+            .iter()
+            .filter(|&&result| result == StepResult::Passed)
+            .count() as u32
+    }
+
+    /// The first step that did not pass, and what became of it: the step to work on.
+    pub fn first_failing<'a>(&self, steps: &'a [Step]) -> Option<(&'a Step, StepResult)> {
+        steps
+            .iter()
+            .zip(&self.results)
+            .find(|(_, result)| **result != StepResult::Passed)
+            .map(|(step, result)| (step, *result))
+    }
+
+    /// The failed step's panic message, at most `lines` lines; `None` when it printed none.
+    pub fn message(&self, step: &Step, lines: usize) -> Option<String> {
+        self.report
+            .output(&step.test_name)
+            .map(|output| libtest::panic_summary(output, lines))
+            .filter(|summary| !summary.is_empty())
+    }
 }
 
 /// Builds the lesson with the learner's exercise and runs its step tests; `None` when the exercise does
@@ -171,8 +212,7 @@ pub fn evaluate(
     reminder: Option<process::Reminder>,
     show_build: bool,
 ) -> Result<Option<Evaluation>> {
-    let package = lesson.package()?;
-    let build = cargo::build_steps(&course.root, &package, &["exercise"], show_build)?;
+    let build = cargo::build_steps(&course.root, &lesson.package, &["exercise"], show_build)?;
     let Some(executable) = build.executable else {
         if !show_build {
             eprint!("{}", build.messages);
@@ -191,26 +231,20 @@ pub fn evaluate(
             None => StepResult::Unfinished,
         })
         .collect();
-    let passed = results.iter().filter(|&&r| r == StepResult::Passed).count() as u32;
-    let failing = steps
-        .iter()
-        .zip(&results)
-        .find(|(_, result)| **result != StepResult::Passed)
-        .map(|(step, _)| step.number);
-    record(
-        course,
-        lesson,
-        CheckRecord {
-            passed,
-            total: steps.len() as u32,
-            failing,
-        },
-    )?;
-    Ok(Some(Evaluation {
+    let evaluation = Evaluation {
         results,
         report,
         finished,
-    }))
+    };
+    let record = CheckRecord {
+        passed: evaluation.passed(),
+        total: steps.len() as u32,
+        failing: evaluation.first_failing(steps).map(|(step, _)| step.number),
+    };
+    let mut progress = Progress::load(&course.progress_file)?;
+    progress.record_check(&lesson.label(), record);
+    progress.save(&course.progress_file)?;
+    Ok(Some(evaluation))
 }
 
 /// Runs the step tests the way `cargo test` would: from the lesson folder, with its package variables.
@@ -234,12 +268,11 @@ pub fn run_steps(
 }
 
 /// The task of the step, and what went wrong in it.
-pub fn explain(
+fn explain(
     lesson: &Lesson,
     step: &Step,
     result: StepResult,
-    report: &libtest::Report,
-    finished: &Finished,
+    evaluation: &Evaluation,
     limit: Duration,
 ) {
     println!();
@@ -251,12 +284,10 @@ pub fn explain(
     println!();
     println!("What happened:");
     let what = match result {
-        StepResult::Failed => report
-            .output(&step.test_name)
-            .map(|output| libtest::panic_summary(output, MESSAGE_LINES))
-            .filter(|summary| !summary.is_empty())
+        StepResult::Failed => evaluation
+            .message(step, MESSAGE_LINES)
             .unwrap_or_else(|| "the test failed without a message".to_string()),
-        StepResult::Unfinished if finished.timed_out() => format!(
+        StepResult::Unfinished if evaluation.finished.timed_out() => format!(
             "the step was still running after {} s, so it was stopped. A step finishes in well under a \
              second: look for a loop that never ends (does it stop when `read` returns Ok(0)?), a call \
              that waits with no timeout, or a thread that waits for a lock it holds already (std's \
@@ -264,12 +295,16 @@ pub fn explain(
             limit.as_secs()
         ),
         StepResult::Unfinished => {
-            let status = finished
+            let status = evaluation
+                .finished
                 .status
                 .map_or_else(|| "unknown".to_string(), |status| status.to_string());
             format!(
                 "the test program ended ({status}) before this step finished. Its last words:\n{}",
-                libtest::panic_summary(&last_lines(&finished.stderr, MESSAGE_LINES), MESSAGE_LINES)
+                libtest::panic_summary(
+                    &text::last_lines(&evaluation.finished.stderr, MESSAGE_LINES),
+                    MESSAGE_LINES
+                )
             )
         }
         StepResult::Ignored => format!(
@@ -284,15 +319,4 @@ pub fn explain(
         StepResult::Passed => String::new(),
     };
     text::print_indented(&what);
-}
-
-fn last_lines(text: &str, count: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(count)..].join("\n")
-}
-
-fn record(course: &Course, lesson: &Lesson, record: CheckRecord) -> Result<()> {
-    let mut progress = Progress::load(&course.progress_file)?;
-    progress.record_check(&lesson.label(), record);
-    progress.save(&course.progress_file)
 }

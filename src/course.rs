@@ -1,20 +1,15 @@
 //! The course on disk: where the repository is, where progress is kept, which lessons exist, and the
 //! sentences that point the learner at them.
 
-use std::collections::BTreeSet;
 use std::env;
 use std::fs;
-use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use anyhow::Result;
 
 use crate::UsageError;
 use crate::lessons::{self, Lesson, Step};
-
-/// The lessons the course plans (the README's table, 01 to 07). A planned lesson without its folder yet is
-/// "coming", not a typo; a chapter in the book for a lesson number plans that lesson too.
-const PLANNED: RangeInclusive<u32> = 1..=7;
+use crate::manifest::{Entry, Manifest, Status};
 
 /// A lesson's chapter in the book, `book/src/01-basic-client.md`, and whether it is written yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +23,10 @@ pub enum Chapter {
 pub struct Course {
     pub root: PathBuf,
     pub progress_file: PathBuf,
+    /// The written lessons, in order.
     pub lessons: Vec<Lesson>,
+    /// The lessons the manifest plans and that are not written yet: "coming", not a typo.
+    pub planned: Vec<Entry>,
 }
 
 impl Course {
@@ -44,11 +42,20 @@ impl Course {
             .filter(|value| !value.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join(".course-progress"));
-        let lessons = lessons::discover(&root)?;
+        let manifest = Manifest::load(&root)?;
+        let (written, planned): (Vec<Entry>, Vec<Entry>) = manifest
+            .lessons
+            .into_iter()
+            .partition(|entry| entry.status == Status::Written);
+        let lessons = written
+            .iter()
+            .map(|entry| Lesson::from_entry(&root, entry))
+            .collect();
         Ok(Course {
             root,
             progress_file,
             lessons,
+            planned,
         })
     }
 
@@ -59,9 +66,13 @@ impl Course {
             return Ok(lesson);
         }
         let number = lessons::wanted_number(wanted);
-        let message = match number.filter(|number| self.coming().contains(number)) {
-            Some(number) => format!(
-                "lesson {number:02} is not written yet: it is coming soon. {}",
+        let planned =
+            number.and_then(|number| self.planned.iter().find(|entry| entry.number == number));
+        let message = match planned {
+            Some(entry) => format!(
+                "lesson {:02} is not written yet: it is coming soon ({}). {}",
+                entry.number,
+                entry.title,
                 self.lesson_list()
             ),
             None => format!("there is no lesson {wanted:?}. {}", self.lesson_list()),
@@ -69,19 +80,9 @@ impl Course {
         Err(UsageError(message).into())
     }
 
-    /// The numbers of the lessons that are planned (see `PLANNED`, and the book's chapters) and have no
-    /// folder yet, in order.
+    /// The numbers of the lessons the manifest plans, in order.
     pub fn coming(&self) -> Vec<u32> {
-        let mut planned: BTreeSet<u32> = PLANNED.collect();
-        planned.extend(
-            self.chapter_files()
-                .iter()
-                .filter_map(|name| leading_number(name)),
-        );
-        planned
-            .into_iter()
-            .filter(|number| !self.lessons.iter().any(|lesson| lesson.number == *number))
-            .collect()
+        self.planned.iter().map(|entry| entry.number).collect()
     }
 
     /// `More lessons are coming: 03, 04, 05, 06, 07.`, or `None` when every planned lesson is here.
@@ -117,38 +118,12 @@ impl Course {
         text
     }
 
-    /// The Markdown files of `book/src`, by name; none when there is no book.
-    fn chapter_files(&self) -> Vec<String> {
-        let Ok(entries) = fs::read_dir(self.root.join("book").join("src")) else {
-            return Vec::new();
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-            .filter(|name| name.ends_with(".md"))
-            .collect();
-        names.sort();
-        names
-    }
-
-    /// The lesson's chapter: the Markdown file in `book/src` whose name starts with the lesson's number,
-    /// written unless it says "Coming soon" (any case) or cannot be read.
+    /// The lesson's chapter (the manifest's `chapter`), written unless the file is missing, cannot be
+    /// read or says "Coming soon" (any case).
     pub fn chapter(&self, lesson: &Lesson) -> Chapter {
-        let names: Vec<String> = self
-            .chapter_files()
-            .into_iter()
-            .filter(|name| leading_number(name) == Some(lesson.number))
-            .collect();
-        // `01-basic-client.md` over `01-notes.md`, when the book has both.
-        let Some(best) = names
-            .iter()
-            .find(|name| name.trim_end_matches(".md") == lesson.dir_name)
-            .or_else(|| names.first())
-        else {
-            return Chapter::NotWritten;
-        };
-        match fs::read_to_string(self.root.join("book").join("src").join(best)) {
+        match fs::read_to_string(self.root.join(&lesson.chapter)) {
             Ok(text) if !text.to_lowercase().contains("coming soon") => {
-                Chapter::Written(format!("book/src/{best}"))
+                Chapter::Written(lesson.chapter.clone())
             }
             _ => Chapter::NotWritten,
         }
@@ -187,28 +162,5 @@ impl Course {
                 ),
             },
         }
-    }
-}
-
-/// `Some(1)` for `01-basic-client.md`: the digits a file name starts with, if a separator follows them.
-fn leading_number(name: &str) -> Option<u32> {
-    let end = name.find(|c: char| !c.is_ascii_digit())?;
-    if end == 0 || !name[end..].starts_with(['-', '_', '.', ' ']) {
-        return None;
-    }
-    name[..end].parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chapters_are_found_by_their_leading_number() {
-        assert_eq!(leading_number("01-basic-client.md"), Some(1));
-        assert_eq!(leading_number("12_x.md"), Some(12));
-        assert_eq!(leading_number("2010s.md"), None);
-        assert_eq!(leading_number("introduction.md"), None);
-        assert_eq!(leading_number("01.md"), Some(1));
     }
 }

@@ -18,7 +18,7 @@
 use std::fs;
 use std::io::ErrorKind;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 use crate::UsageError;
 use crate::course::{Chapter, Course};
@@ -46,88 +46,114 @@ pub struct Request<'a> {
 
 pub fn run(course: &Course, request: Request) -> Result<u8> {
     let lesson = course.lesson(request.lesson)?;
-    let label = lesson.label();
-    let hints_path = lesson.rel("hints.md");
+    let sections = load(lesson).map_err(|err| anyhow!("{err:#}. {}", read_more(course, lesson)))?;
+    let mut progress = Progress::load(&course.progress_file)?;
+    let Some(step) = step_to_show(lesson, &request, &progress) else {
+        return Ok(0);
+    };
+    let section = section_of(lesson, &sections, step)?;
+    match &section.title[..] {
+        "" => println!("Lesson {}, step {step}", lesson.label()),
+        title => println!("Lesson {}, step {step}: {title}", lesson.label()),
+    }
+    if request.all {
+        for (index, hint) in section.hints.iter().enumerate() {
+            print_hint(index + 1, section.hints.len(), hint);
+        }
+        return Ok(0);
+    }
+    show_next_hint(course, lesson, &request, &mut progress, section)?;
+    Ok(0)
+}
+
+/// The hints of a lesson, from its `hints.md`; an error says that it has none, or where the file is wrong.
+pub fn load(lesson: &Lesson) -> Result<Vec<StepHints>> {
+    let hints_md = lesson.rel("hints.md");
     let text = match fs::read_to_string(lesson.dir.join("hints.md")) {
         Ok(text) => text,
-        Err(err) if err.kind() == ErrorKind::NotFound => {
-            bail!(
-                "lesson {label} has no hints yet ({hints_path} does not exist). {}",
-                read_more(course, lesson)
-            )
-        }
-        Err(err) => return Err(err).with_context(|| format!("reading {hints_path}")),
+        Err(err) if err.kind() == ErrorKind::NotFound => bail!(
+            "lesson {} has no hints yet ({hints_md} does not exist)",
+            lesson.label()
+        ),
+        Err(err) => return Err(err).with_context(|| format!("reading {hints_md}")),
     };
-    let sections = parse_hints(&text).with_context(|| format!("reading {hints_path}"))?;
+    parse_hints(&text).with_context(|| format!("reading {hints_md}"))
+}
 
-    let mut progress = Progress::load(&course.progress_file)?;
-    let step = match (request.step, progress.check(&label)) {
-        (Some(step), _) => step,
-        (None, Some(record)) => match record.failing {
-            Some(step) => step,
-            None => {
+/// The step whose hints to show: the one asked for, else the first that failed at the last check, else
+/// step 1. `None` when every step passed (and the learner is told so).
+fn step_to_show(lesson: &Lesson, request: &Request, progress: &Progress) -> Option<u32> {
+    match (request.step, progress.check(&lesson.label())) {
+        (Some(step), _) => Some(step),
+        (None, Some(record)) => {
+            if record.failing.is_none() {
                 println!(
-                    "Every step of lesson {label} passed at the last check: no hint needed. \
+                    "Every step of lesson {} passed at the last check: no hint needed. \
                      `cargo run -- hint {} --step N` shows the hints of step N anyway.",
+                    lesson.label(),
                     lesson.number
                 );
-                return Ok(0);
             }
-        },
+            record.failing
+        }
         (None, None) => {
             println!(
                 "(No check has run yet, so here is step 1. `cargo run -- check {}` finds the step to work on.)",
                 lesson.number
             );
-            1
+            Some(1)
         }
-    };
+    }
+}
+
+/// The hints of `step`, or an error: a usage error for a step the lesson does not have (the learner's
+/// slip), another for a step without hints (the course's).
+fn section_of<'a>(lesson: &Lesson, sections: &'a [StepHints], step: u32) -> Result<&'a StepHints> {
+    let hints_md = lesson.rel("hints.md");
     let Some(section) = sections.iter().find(|section| section.step == step) else {
-        // A step the lesson does not have is the learner's slip; a step without hints is the course's.
         let steps = lesson.steps().map(|steps| steps.len()).unwrap_or(0);
         if step == 0 || step as usize > steps {
             return Err(UsageError(format!(
-                "lesson {label} has steps 1 to {steps}: there is no step {step}"
+                "lesson {} has steps 1 to {steps}: there is no step {step}",
+                lesson.label()
             ))
             .into());
         }
-        bail!("{hints_path} has no `## Step {step}` section, so there is no hint for step {step}");
+        bail!("{hints_md} has no `## Step {step}` section, so there is no hint for step {step}");
     };
     if section.hints.is_empty() {
         bail!(
-            "{hints_path} has no `### Hint` under `## Step {step}`, so there is no hint for step {step}"
+            "{hints_md} has no `### Hint` under `## Step {step}`, so there is no hint for step {step}"
         );
     }
-    let total = section.hints.len();
-    if section.title.is_empty() {
-        println!("Lesson {label}, step {step}");
-    } else {
-        println!("Lesson {label}, step {step}: {}", section.title);
-    }
+    Ok(section)
+}
 
-    if request.all {
-        for (index, hint) in section.hints.iter().enumerate() {
-            print_hint(index + 1, total, hint);
-        }
-        return Ok(0);
-    }
-
+/// Shows the first hint of the step not seen yet, and remembers it was seen.
+fn show_next_hint(
+    course: &Course,
+    lesson: &Lesson,
+    request: &Request,
+    progress: &mut Progress,
+    section: &StepHints,
+) -> Result<()> {
+    let (step, total) = (section.step, section.hints.len());
     // The command that shows this step's hints again: with `--step` when the learner chose the step, or
     // it would follow the last check to another step.
     let again = match request.step {
         Some(step) => format!("cargo run -- hint {} --step {step}", lesson.number),
         None => format!("cargo run -- hint {}", lesson.number),
     };
-    let shown = progress.hints_shown(&label, step) as usize;
+    let shown = progress.hints_shown(&lesson.label(), step) as usize;
     if shown >= total {
         println!();
         println!("No more hints for step {step}: you have seen all {total}.");
         println!("{}", read_more(course, lesson));
         println!("`{again} --all` shows them all again.");
-        return Ok(0);
+        return Ok(());
     }
     print_hint(shown + 1, total, &section.hints[shown]);
-    progress.set_hints_shown(&label, step, shown as u32 + 1);
+    progress.set_hints_shown(&lesson.label(), step, shown as u32 + 1);
     progress.save(&course.progress_file)?;
     println!();
     if shown + 1 < total {
@@ -141,7 +167,7 @@ pub fn run(course: &Course, request: Request) -> Result<u8> {
             read_more(course, lesson)
         );
     }
-    Ok(0)
+    Ok(())
 }
 
 fn print_hint(number: usize, total: usize, hint: &str) {
@@ -169,13 +195,9 @@ fn read_more(course: &Course, lesson: &Lesson) -> String {
 /// appears twice, or a hint outside any step is an error naming the line, because it would silently hide
 /// hints from the learner.
 pub fn parse_hints(text: &str) -> Result<Vec<StepHints>> {
-    let mut sections: Vec<StepHints> = Vec::new();
-    // Whether lines currently belong to a hint of the last section.
-    let mut in_hint = false;
-    let mut in_step = false;
+    let mut parser = HintsParser::default();
     let mut in_code = false;
     for (index, line) in text.lines().enumerate() {
-        let number = index + 1;
         let trimmed = line.trim_start();
         let is_fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
         if is_fence {
@@ -186,67 +208,86 @@ pub fn parse_hints(text: &str) -> Result<Vec<StepHints>> {
         } else {
             heading(line)
         };
+        parser.line(index + 1, line, heading)?;
+    }
+    Ok(parser.finish())
+}
+
+/// Where `parse_hints` is in the file.
+#[derive(Default)]
+struct HintsParser {
+    sections: Vec<StepHints>,
+    /// Whether lines currently belong to the last step section, and to a hint of it.
+    in_step: bool,
+    in_hint: bool,
+}
+
+impl HintsParser {
+    fn line(&mut self, number: usize, line: &str, heading: Option<(usize, &str)>) -> Result<()> {
         match heading {
-            Some((1, _)) => {
-                // A `#` title ends the step before it.
-                in_hint = false;
-                in_step = false;
-            }
-            Some((2, words)) => {
-                in_hint = false;
-                in_step = false;
-                let Some(rest) = strip_word(words, "step") else {
-                    continue;
-                };
-                let digits_end = rest
-                    .find(|c: char| !c.is_ascii_digit())
-                    .unwrap_or(rest.len());
-                let Ok(step) = rest[..digits_end].parse::<u32>() else {
-                    bail!("line {number}: `{line}` should be `## Step N: what the step does`");
-                };
-                if sections.iter().any(|section| section.step == step) {
-                    bail!("line {number}: a second `## Step {step}` section");
-                }
-                let title = rest[digits_end..]
-                    .trim_start_matches([':', '-', '.', ' '])
-                    .trim();
-                sections.push(StepHints {
-                    step,
-                    title: title.to_string(),
-                    hints: Vec::new(),
-                });
-                in_step = true;
-            }
+            // A `#` title ends the step before it.
+            Some((1, _)) => (self.in_step, self.in_hint) = (false, false),
+            Some((2, words)) => self.step_heading(number, line, words)?,
             Some((3, words)) => {
-                in_hint = false;
+                self.in_hint = false;
                 if strip_word(words, "hint").is_some() {
-                    if !in_step {
+                    if !self.in_step {
                         bail!("line {number}: `{line}` is not inside a `## Step N` section");
                     }
-                    if let Some(section) = sections.last_mut() {
+                    if let Some(section) = self.sections.last_mut() {
                         section.hints.push(String::new());
-                        in_hint = true;
+                        self.in_hint = true;
                     }
                 }
             }
             // Text, including `####` headings, which belong to the hint they are in.
             _ => {
-                if in_hint {
-                    if let Some(hint) = sections.last_mut().and_then(|s| s.hints.last_mut()) {
-                        hint.push_str(line);
-                        hint.push('\n');
-                    }
+                let hint = self.sections.last_mut().and_then(|s| s.hints.last_mut());
+                if let (true, Some(hint)) = (self.in_hint, hint) {
+                    hint.push_str(line);
+                    hint.push('\n');
                 }
             }
         }
+        Ok(())
     }
-    for section in &mut sections {
-        for hint in &mut section.hints {
-            *hint = hint.trim().to_string();
+
+    /// A `##` heading: `## Step N: title` starts a step; any other ends the one before.
+    fn step_heading(&mut self, number: usize, line: &str, words: &str) -> Result<()> {
+        (self.in_step, self.in_hint) = (false, false);
+        let Some(rest) = strip_word(words, "step") else {
+            return Ok(());
+        };
+        let digits_end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let Ok(step) = rest[..digits_end].parse::<u32>() else {
+            bail!("line {number}: `{line}` should be `## Step N: what the step does`");
+        };
+        if self.sections.iter().any(|section| section.step == step) {
+            bail!("line {number}: a second `## Step {step}` section");
         }
-        section.hints.retain(|hint| !hint.is_empty());
+        let title = rest[digits_end..]
+            .trim_start_matches([':', '-', '.', ' '])
+            .trim();
+        self.sections.push(StepHints {
+            step,
+            title: title.to_string(),
+            hints: Vec::new(),
+        });
+        self.in_step = true;
+        Ok(())
     }
-    Ok(sections)
+
+    fn finish(mut self) -> Vec<StepHints> {
+        for section in &mut self.sections {
+            for hint in &mut section.hints {
+                *hint = hint.trim().to_string();
+            }
+            section.hints.retain(|hint| !hint.is_empty());
+        }
+        self.sections
+    }
 }
 
 /// `Some((2, "Step 1: x"))` for `## Step 1: x`.

@@ -1,16 +1,15 @@
-//! Finding the lessons and reading what the runner needs from their files.
+//! The lessons the manifest lists, and what the runner reads from their files.
 //!
-//! A lesson is a folder `lessons/NN-name/`. The runner never hard-codes a lesson: everything comes from the
-//! files, so a new lesson appears in `cargo run` as soon as its folder exists.
-//!
-//! - the title: the first `//! # Lesson NN: title` line of `src/lib.rs`;
-//! - the cargo package: `name = "..."` in the `[package]` table of `Cargo.toml`;
-//! - the steps: the `#[test] fn step_N_words()` functions of `tests/steps.rs`, each with its `///` task.
+//! Which lessons exist, their titles, packages and chapters come from `course.toml` (see `manifest`); a
+//! lesson's steps come from its `tests/steps.rs`: the `#[test] fn step_N_words()` functions, each with its
+//! `///` task.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+
+use crate::manifest::Entry;
 
 /// One lesson folder, as found on disk.
 #[derive(Debug, Clone)]
@@ -21,8 +20,12 @@ pub struct Lesson {
     pub dir_name: String,
     /// The folder itself.
     pub dir: PathBuf,
-    /// What the lesson is about, from `src/lib.rs`; the folder name when that line is missing.
+    /// What the lesson is about (the manifest's `title`).
     pub title: String,
+    /// The cargo package, which `cargo test -p` needs.
+    pub package: String,
+    /// Its chapter, relative to the repository root: `book/src/01-basic-client.md`.
+    pub chapter: String,
 }
 
 /// One step of a lesson's exercise: a test in `tests/steps.rs`.
@@ -55,19 +58,6 @@ impl Lesson {
         self.dir.join("src").join("exercise.rs")
     }
 
-    /// The cargo package name, which `cargo test -p` needs.
-    pub fn package(&self) -> Result<String> {
-        let manifest = self.dir.join("Cargo.toml");
-        let text = fs::read_to_string(&manifest)
-            .with_context(|| format!("reading {}", self.rel("Cargo.toml")))?;
-        parse_package_name(&text).with_context(|| {
-            format!(
-                "{} has no `name = \"...\"` in its [package] table",
-                self.rel("Cargo.toml")
-            )
-        })
-    }
-
     /// The exercise's steps, in step order.
     pub fn steps(&self) -> Result<Vec<Step>> {
         let file = self.dir.join("tests").join("steps.rs");
@@ -86,53 +76,23 @@ impl Lesson {
         }
         Ok(steps)
     }
-}
 
-/// Every `NN-name` folder under `root/lessons`, in number order.
-pub fn discover(root: &Path) -> Result<Vec<Lesson>> {
-    let lessons_dir = root.join("lessons");
-    let entries = fs::read_dir(&lessons_dir).with_context(|| {
-        format!(
-            "reading {}: is COURSE_ROOT (or the runner's location) the course repository?",
-            lessons_dir.display()
-        )
-    })?;
-    let mut lessons = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading {}", lessons_dir.display()))?;
-        let Ok(dir_name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let Some(number) = folder_number(&dir_name) else {
-            continue;
-        };
-        if !entry.path().is_dir() {
-            continue;
-        }
-        let dir = entry.path();
-        // A lesson being written may not have its lib.rs yet; the folder name is still a fine title.
-        let title = fs::read_to_string(dir.join("src").join("lib.rs"))
-            .ok()
-            .and_then(|text| parse_title(&text))
-            .unwrap_or_else(|| dir_name.clone());
-        lessons.push(Lesson {
-            number,
+    /// The lesson a manifest entry describes, in the course at `root`.
+    pub fn from_entry(root: &Path, entry: &Entry) -> Lesson {
+        let dir = root.join(&entry.folder);
+        let dir_name = Path::new(&entry.folder).file_name().map_or_else(
+            || entry.folder.clone(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        Lesson {
+            number: entry.number,
             dir_name,
             dir,
-            title,
-        });
+            title: entry.title.clone(),
+            package: entry.package.clone(),
+            chapter: entry.chapter.clone(),
+        }
     }
-    lessons.sort_by(|a, b| (a.number, &a.dir_name).cmp(&(b.number, &b.dir_name)));
-    Ok(lessons)
-}
-
-/// `Some(1)` for `01-basic-client`: digits, a dash, then a name. Anything else is not a lesson folder.
-fn folder_number(name: &str) -> Option<u32> {
-    let (digits, rest) = name.split_once('-')?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || rest.is_empty() {
-        return None;
-    }
-    digits.parse().ok()
 }
 
 /// Finds the lesson a learner means: `1`, `01`, `01-basic-client`, `1-basic-client` or `basic-client`.
@@ -165,46 +125,6 @@ pub fn wanted_number(wanted: &str) -> Option<u32> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(wanted.len());
     wanted[..digits_end].parse().ok()
-}
-
-/// The title in `//! # Lesson 01: a basic TCP client`: `a basic TCP client`.
-pub fn parse_title(lib_rs: &str) -> Option<String> {
-    lib_rs.lines().find_map(|line| {
-        let heading = line.trim().strip_prefix("//!")?.trim();
-        let rest = heading.strip_prefix("# Lesson")?.trim_start();
-        let (number, title) = rest.split_once(':')?;
-        let title = title.trim();
-        (!number.trim().is_empty() && !title.is_empty()).then(|| title.to_string())
-    })
-}
-
-/// The `name = "..."` of the `[package]` table of a `Cargo.toml`.
-///
-/// Only this one key is needed, so a few lines of line-by-line reading replace a TOML parser: tables start
-/// with `[`, and the key is on a line of its own in every manifest cargo writes or the course ships.
-pub fn parse_package_name(cargo_toml: &str) -> Option<String> {
-    let mut in_package = false;
-    for line in cargo_toml.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-            continue;
-        }
-        if !in_package {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        if key.trim() != "name" {
-            continue;
-        }
-        let value = value.trim();
-        let value = value.split('#').next().unwrap_or(value).trim();
-        let name = value.strip_prefix('"')?.strip_suffix('"')?;
-        return (!name.is_empty()).then(|| name.to_string());
-    }
-    None
 }
 
 /// The step tests of a `tests/steps.rs`: every `#[test]` function named `step_N_words`, with the `///` doc
@@ -266,25 +186,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn title_comes_from_the_lesson_heading() {
-        let lib = "//! # Lesson 01: a basic TCP client\n//!\n//! **Goal**: x\n";
-        assert_eq!(parse_title(lib).as_deref(), Some("a basic TCP client"));
-        assert_eq!(parse_title("//! Lesson one\nmod imp;\n"), None);
-        assert_eq!(parse_title("//! # Lesson 02:\n"), None);
-    }
-
-    #[test]
-    fn package_name_is_read_from_the_package_table_only() {
-        let manifest = "[workspace]\nname = \"no\"\n\n[package]\nname = \"basic-client\" # the topic\nversion.workspace = true\n\n[dependencies]\nname = \"no\"\n";
-        assert_eq!(
-            parse_package_name(manifest).as_deref(),
-            Some("basic-client")
-        );
-        assert_eq!(parse_package_name("[package]\nversion = \"1\"\n"), None);
-        assert_eq!(parse_package_name("[package]\nname = basic\n"), None);
-    }
-
-    #[test]
     fn steps_are_test_functions_named_step_n_with_their_doc_comment() {
         let source = r#"
 use x::y;
@@ -333,21 +234,14 @@ fn step_3_not_a_test() {}
         assert_eq!(steps[0].task, "");
     }
 
-    #[test]
-    fn lesson_folders_are_digits_dash_name() {
-        assert_eq!(folder_number("01-basic-client"), Some(1));
-        assert_eq!(folder_number("12-x"), Some(12));
-        assert_eq!(folder_number("basic-client"), None);
-        assert_eq!(folder_number("01-"), None);
-        assert_eq!(folder_number("01"), None);
-    }
-
     fn lesson(number: u32, dir_name: &str) -> Lesson {
         Lesson {
             number,
             dir_name: dir_name.to_string(),
             dir: PathBuf::from(dir_name),
             title: dir_name.to_string(),
+            package: dir_name.to_string(),
+            chapter: String::new(),
         }
     }
 

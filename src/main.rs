@@ -5,7 +5,8 @@
 //! command uses them:
 //!
 //! - `course`: where the repository and your progress file are, which lessons exist;
-//! - `lessons`: reading a lesson's title, package and steps from its files;
+//! - `manifest`: `course.toml`, which lessons exist (written or planned);
+//! - `lessons`: a lesson from the manifest, and its steps from `tests/steps.rs`;
 //! - `progress`: the `.course-progress` file;
 //! - `cargo`, `process`, `libtest`: building the step tests, running them with a time limit, reading
 //!   their results;
@@ -20,6 +21,7 @@ mod hint;
 mod lessons;
 mod libtest;
 mod list;
+mod manifest;
 mod process;
 mod progress;
 mod reset;

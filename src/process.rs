@@ -4,8 +4,8 @@
 //! waits for a test program without a deadline: past it, the program is killed and the report says so.
 
 use std::io::{self, Read};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -53,68 +53,104 @@ pub struct Reminder<'a> {
 pub fn run_with_limit(
     command: &mut Command,
     limit: Duration,
-    mut reminder: Option<Reminder>,
+    reminder: Option<Reminder>,
 ) -> io::Result<Finished> {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    // Each pipe gets a reader thread: reading only one at a time could deadlock with a program that fills
-    // the other pipe's buffer and waits for us to empty it.
+    let chunks = read_both_pipes(&mut child);
+    let mut output = Output::default();
+    let status = wait_or_kill(&mut child, &chunks, &mut output, limit, reminder)?;
+    output.drain(&chunks);
+    Ok(Finished {
+        status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+/// Each pipe gets a reader thread: reading only one at a time could deadlock with a program that fills
+/// the other pipe's buffer and waits for us to empty it.
+fn read_both_pipes(child: &mut Child) -> Receiver<Chunk> {
     let (sender, chunks) = mpsc::channel();
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
     spawn_reader(stdout, sender.clone(), Chunk::Stdout);
     spawn_reader(stderr, sender, Chunk::Stderr);
+    chunks
+}
 
+/// Waits for the child to exit, keeping its output as it comes; kills it at the deadline (`None`).
+fn wait_or_kill(
+    child: &mut Child,
+    chunks: &Receiver<Chunk>,
+    output: &mut Output,
+    limit: Duration,
+    mut reminder: Option<Reminder>,
+) -> io::Result<Option<ExitStatus>> {
     let started = Instant::now();
     let deadline = started + limit;
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut open_pipes = 2;
-    let keep =
-        |chunk: Chunk, out: &mut Vec<u8>, err: &mut Vec<u8>, open_pipes: &mut i32| match chunk {
-            Chunk::Stdout(bytes) => out.extend_from_slice(&bytes),
-            Chunk::Stderr(bytes) => err.extend_from_slice(&bytes),
-            Chunk::Closed => *open_pipes -= 1,
-        };
-
-    let status = loop {
+    loop {
         if let Some(status) = child.try_wait()? {
-            break Some(status);
+            return Ok(Some(status));
         }
         let now = Instant::now();
         if now >= deadline {
             // Already exited between try_wait and now? Then kill fails harmlessly and wait reaps it.
             let _ = child.kill();
             child.wait()?;
-            break None;
+            return Ok(None);
         }
         if let Some(due) = reminder.take_if(|reminder| now >= started + reminder.after) {
-            (due.remind)(&String::from_utf8_lossy(&out));
+            (due.remind)(&String::from_utf8_lossy(&output.stdout));
         }
         // Waiting on the channel doubles as the pause between two looks at the child.
         let pause = (deadline - now).min(Duration::from_millis(20));
-        match chunks.recv_timeout(pause) {
-            Ok(chunk) => keep(chunk, &mut out, &mut err, &mut open_pipes),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
-        }
-    };
-
-    let drain_deadline = Instant::now() + DRAIN_LIMIT;
-    while open_pipes > 0 {
-        let left = drain_deadline.saturating_duration_since(Instant::now());
-        match chunks.recv_timeout(left) {
-            Ok(chunk) => keep(chunk, &mut out, &mut err, &mut open_pipes),
-            Err(_) => break,
+        if let Ok(chunk) = chunks.recv_timeout(pause) {
+            output.keep(chunk);
         }
     }
-    Ok(Finished {
-        status,
-        stdout: String::from_utf8_lossy(&out).into_owned(),
-        stderr: String::from_utf8_lossy(&err).into_owned(),
-    })
+}
+
+/// What the two pipes have given so far.
+struct Output {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    open_pipes: u8,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            open_pipes: 2,
+        }
+    }
+}
+
+impl Output {
+    fn keep(&mut self, chunk: Chunk) {
+        match chunk {
+            Chunk::Stdout(bytes) => self.stdout.extend_from_slice(&bytes),
+            Chunk::Stderr(bytes) => self.stderr.extend_from_slice(&bytes),
+            Chunk::Closed => self.open_pipes -= 1,
+        }
+    }
+
+    /// What is left in the pipes once the program has ended, for at most `DRAIN_LIMIT`.
+    fn drain(&mut self, chunks: &Receiver<Chunk>) {
+        let drain_deadline = Instant::now() + DRAIN_LIMIT;
+        while self.open_pipes > 0 {
+            let left = drain_deadline.saturating_duration_since(Instant::now());
+            match chunks.recv_timeout(left) {
+                Ok(chunk) => self.keep(chunk),
+                Err(_) => break,
+            }
+        }
+    }
 }
 
 fn spawn_reader(

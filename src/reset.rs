@@ -17,47 +17,9 @@ use crate::progress::Progress;
 pub fn run(course: &Course, wanted: &str, yes: bool) -> Result<u8> {
     let lesson = course.lesson(wanted)?;
     let rel = lesson.rel("src/exercise.rs");
-    let by_hand = format!("copy {rel} from the course's repository by hand");
 
-    match git(&course.root, &["--version"]) {
-        Err(err) if err.kind() == ErrorKind::NotFound => {
-            bail!(
-                "reset needs git, and git is not installed (or not on PATH). Install git, or {by_hand}."
-            )
-        }
-        result => {
-            result.context("running git --version")?;
-        }
-    }
-    let inside = git(&course.root, &["rev-parse", "--is-inside-work-tree"])
-        .context("running git rev-parse")?;
-    if !inside.status.success() {
-        bail!(
-            "{} is not a git checkout, so git has no shipped version of {rel}. Clone the course with git, or {by_hand}.",
-            course.root.display()
-        );
-    }
-    let reference = if git(
-        &course.root,
-        &["rev-parse", "--verify", "--quiet", "origin/HEAD^{commit}"],
-    )?
-    .status
-    .success()
-    {
-        "origin/HEAD"
-    } else {
-        "HEAD"
-    };
-    // `./` makes the path relative to the course root even when the course is a folder of a bigger repository.
-    let shown = git(&course.root, &["show", &format!("{reference}:./{rel}")])
-        .context("running git show")?;
-    if !shown.status.success() {
-        bail!(
-            "git has no {rel} at {reference}: {}",
-            String::from_utf8_lossy(&shown.stderr).trim()
-        );
-    }
-    let shipped = shown.stdout;
+    ensure_git_checkout(course, &rel)?;
+    let (reference, shipped) = shipped_version(course, &rel)?;
 
     let path = lesson.exercise_path();
     if fs::read(&path).is_ok_and(|current| current == shipped) {
@@ -82,6 +44,51 @@ pub fn run(course: &Course, wanted: &str, yes: bool) -> Result<u8> {
     }
     println!("{}", course.next_step(lesson, None));
     Ok(0)
+}
+
+/// Reset needs git and a checkout: the shipped file is what git has.
+fn ensure_git_checkout(course: &Course, rel: &str) -> Result<()> {
+    let by_hand = format!("copy {rel} from the course's repository by hand");
+    match git(&course.root, &["--version"]) {
+        Err(err) if err.kind() == ErrorKind::NotFound => {
+            bail!(
+                "reset needs git, and git is not installed (or not on PATH). Install git, or {by_hand}."
+            )
+        }
+        result => {
+            result.context("running git --version")?;
+        }
+    }
+    let inside = git(&course.root, &["rev-parse", "--is-inside-work-tree"])
+        .context("running git rev-parse")?;
+    if !inside.status.success() {
+        bail!(
+            "{} is not a git checkout, so git has no shipped version of {rel}. Clone the course with git, or {by_hand}.",
+            course.root.display()
+        );
+    }
+    Ok(())
+}
+
+/// The file as shipped, and which commit that is: `origin/HEAD` when there is one, else `HEAD`.
+fn shipped_version(course: &Course, rel: &str) -> Result<(&'static str, Vec<u8>)> {
+    let has_origin = git(
+        &course.root,
+        &["rev-parse", "--verify", "--quiet", "origin/HEAD^{commit}"],
+    )?
+    .status
+    .success();
+    let reference = if has_origin { "origin/HEAD" } else { "HEAD" };
+    // `./` makes the path relative to the course root even when the course is a folder of a bigger repository.
+    let shown = git(&course.root, &["show", &format!("{reference}:./{rel}")])
+        .context("running git show")?;
+    if !shown.status.success() {
+        bail!(
+            "git has no {rel} at {reference}: {}",
+            String::from_utf8_lossy(&shown.stderr).trim()
+        );
+    }
+    Ok((reference, shown.stdout))
 }
 
 /// Asks before overwriting the learner's work. Without a terminal there is nobody to ask, and guessing

@@ -12,11 +12,10 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
-use crate::check::{self, Evaluation, StepResult};
+use crate::check::{self, StepResult};
 use crate::course::Course;
 use crate::hint;
 use crate::lessons::{Lesson, Step};
-use crate::libtest;
 use crate::list;
 use crate::progress::Progress;
 use crate::text;
@@ -86,21 +85,13 @@ fn check_once(course: &Course, lesson: &Lesson, limit: Duration) -> Result<bool>
         lesson.rel("src/exercise.rs")
     );
     let _ = io::stdout().flush();
-    let Some(Evaluation {
-        results, report, ..
-    }) = check::evaluate(course, lesson, &steps, limit, None, false)?
-    else {
+    let Some(evaluation) = check::evaluate(course, lesson, &steps, limit, None, false)? else {
         println!(
             "Your exercise does not compile yet: fix the first of cargo's errors above, and save."
         );
         return Ok(false);
     };
-    let passed = results.iter().filter(|&&r| r == StepResult::Passed).count();
-    let failing = steps
-        .iter()
-        .zip(&results)
-        .find(|(_, result)| **result != StepResult::Passed);
-    let Some((step, result)) = failing else {
+    let Some((step, result)) = evaluation.first_failing(&steps) else {
         println!(
             "All {} steps pass: lesson {} is done!",
             steps.len(),
@@ -109,17 +100,15 @@ fn check_once(course: &Course, lesson: &Lesson, limit: Duration) -> Result<bool>
         return Ok(true);
     };
     println!(
-        "{passed} of {} steps pass. Step {}, {}: {}",
+        "{} of {} steps pass. Step {}, {}: {}",
+        evaluation.passed(),
         steps.len(),
         step.number,
         step.title,
         result.label()
     );
     let message = match result {
-        StepResult::Failed => report
-            .output(&step.test_name)
-            .map(|output| libtest::panic_summary(output, MESSAGE_LINES))
-            .unwrap_or_default(),
+        StepResult::Failed => evaluation.message(step, MESSAGE_LINES).unwrap_or_default(),
         StepResult::Unfinished => format!(
             "it was still running after {} s, so it was stopped: look for a loop that never ends or a \
              call that waits with no timeout",
@@ -141,8 +130,7 @@ fn check_once(course: &Course, lesson: &Lesson, limit: Duration) -> Result<bool>
 
 /// The first lines of the step's first hint, or `None` when the lesson has none for it.
 fn first_hint(lesson: &Lesson, step: &Step) -> Option<String> {
-    let text = fs::read_to_string(lesson.dir.join("hints.md")).ok()?;
-    let sections = hint::parse_hints(&text).ok()?;
+    let sections = hint::load(lesson).ok()?;
     let first = sections
         .iter()
         .find(|section| section.step == step.number)?

@@ -1,7 +1,8 @@
 //! The lesson runner, run as the learner runs it, on copies of the course (see `runner_support`).
 //!
-//! What the tests expect comes from the lesson's own files (its title in `src/lib.rs`, its steps in
-//! `tests/steps.rs`, its hints in `hints.md`), so they keep passing as lessons are edited and added.
+//! What the tests expect comes from the course's own files (the lessons and their titles in `course.toml`,
+//! each lesson's steps in `tests/steps.rs`, its hints in `hints.md`), so they keep passing as lessons are
+//! edited and added.
 //! They never touch your exercises or your `.course-progress`: each runs the runner with `COURSE_ROOT` on
 //! a copy and `COURSE_PROGRESS` on a file of its own, so they can run in parallel.
 
@@ -31,12 +32,11 @@ impl Expected {
         let name = folder.file_name().unwrap().to_string_lossy().into_owned();
         let digits = name.split('-').next().unwrap();
         let number: u32 = digits.parse().unwrap();
-        let title = read(&folder.join("src/lib.rs"))
-            .lines()
-            .find_map(|line| {
-                let rest = line.strip_prefix("//! # Lesson ")?;
-                Some(rest.split_once(':')?.1.trim().to_string())
-            })
+        let root = folder.parent().and_then(Path::parent).unwrap();
+        let title = entries(root)
+            .into_iter()
+            .find(|entry| root.join(field(entry, "folder")) == folder)
+            .map(|entry| field(&entry, "title").to_string())
             .unwrap_or_else(|| name.clone());
         let steps_rs = read(&folder.join("tests/steps.rs"));
         let steps = steps_rs
@@ -67,19 +67,37 @@ impl Expected {
     }
 }
 
-/// Every lesson folder of a copy, in number order.
-fn lessons(root: &Path) -> Vec<PathBuf> {
-    let mut folders: Vec<(u32, PathBuf)> = fs::read_dir(root.join("lessons"))
+/// The `[[lesson]]` entries of a copy's `course.toml`, in order.
+fn entries(root: &Path) -> Vec<toml::Table> {
+    let manifest: toml::Table = toml::from_str(&read(&root.join("course.toml"))).unwrap();
+    manifest["lesson"]
+        .as_array()
         .unwrap()
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let name = entry.file_name().into_string().ok()?;
-            let number = name.split_once('-')?.0.parse().ok()?;
-            entry.path().is_dir().then_some((number, entry.path()))
-        })
-        .collect();
-    folders.sort();
-    folders.into_iter().map(|(_, path)| path).collect()
+        .iter()
+        .map(|entry| entry.as_table().unwrap().clone())
+        .collect()
+}
+
+fn field<'a>(entry: &'a toml::Table, key: &str) -> &'a str {
+    entry[key].as_str().unwrap()
+}
+
+/// Every written lesson's folder of a copy, in the manifest's order.
+fn lessons(root: &Path) -> Vec<PathBuf> {
+    entries(root)
+        .iter()
+        .filter(|entry| field(entry, "status") == "written")
+        .map(|entry| root.join(field(entry, "folder")))
+        .collect()
+}
+
+/// The numbers of the lessons the manifest plans and that are not written yet.
+fn planned(root: &Path) -> Vec<u32> {
+    entries(root)
+        .iter()
+        .filter(|entry| field(entry, "status") == "planned")
+        .map(entry_number)
+        .collect()
 }
 
 /// The first line of `### Hint N` under `## Step S` in a `hints.md`, and how many hints the step has.
@@ -208,9 +226,6 @@ fn a_lesson_that_does_not_exist_is_a_usage_error_that_lists_the_lessons() {
     );
 }
 
-/// The lessons the README plans: 01 to 07.
-const PLANNED: std::ops::RangeInclusive<u32> = 1..=7;
-
 #[test]
 fn a_planned_lesson_without_its_folder_is_coming_soon_not_unknown() {
     let sandbox = Sandbox::new(Exercise::Shipped);
@@ -218,10 +233,7 @@ fn a_planned_lesson_without_its_folder_is_coming_soon_not_unknown() {
         .iter()
         .map(|folder| Expected::of(folder))
         .collect();
-    let Some(coming) = PLANNED
-        .into_iter()
-        .find(|number| lessons.iter().all(|l| l.number != *number))
-    else {
+    let Some(&coming) = planned(&sandbox.root).first() else {
         eprintln!("skipped: every planned lesson is written");
         return;
     };
@@ -249,6 +261,69 @@ fn a_planned_lesson_without_its_folder_is_coming_soon_not_unknown() {
         map.contains("More lessons are coming") && map.contains(&format!("{coming:02}")),
         "{map}"
     );
+}
+
+/// COURSE.md's promise to contributors: a new lesson is its folder and its manifest entry, with no change
+/// to the runner. Here the first planned lesson is "written" as a copy of lesson 01.
+#[test]
+fn a_new_lesson_is_a_folder_and_a_manifest_entry() {
+    let sandbox = Sandbox::lessons_and_book();
+    let manifest = read(&sandbox.root.join("course.toml"));
+    let Some(new) = entries(&sandbox.root)
+        .into_iter()
+        .find(|entry| field(entry, "status") == "planned")
+    else {
+        eprintln!("skipped: every planned lesson is written");
+        return;
+    };
+    let (number, folder, title) = (
+        entry_number(&new),
+        field(&new, "folder"),
+        field(&new, "title"),
+    );
+    copy_folder(&sandbox.lesson(), &sandbox.root.join(folder));
+    let at = manifest.find(&format!("folder = \"{folder}\"")).unwrap();
+    let written = format!(
+        "{}{}",
+        &manifest[..at],
+        manifest[at..].replacen("status = \"planned\"", "status = \"written\"", 1)
+    );
+    fs::write(sandbox.root.join("course.toml"), written).unwrap();
+
+    let map = stdout_of(sandbox.course(QUICK).assert().success().get_output());
+    let row = format!("{number:02}  {title}");
+    assert!(
+        map.lines()
+            .any(|line| line.contains(&row) && line.contains("not started")),
+        "the map should list {row:?} as not started:\n{map}"
+    );
+    let first = Expected::of(&sandbox.lesson());
+    let hints = read(&sandbox.root.join(folder).join("hints.md"));
+    sandbox
+        .course(QUICK)
+        .args(["hint", &number.to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            hint_line(&hints, first.steps[0].0, 1).0,
+        ));
+}
+
+fn entry_number(entry: &toml::Table) -> u32 {
+    entry["number"].as_integer().unwrap() as u32
+}
+
+fn copy_folder(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 #[test]
@@ -495,18 +570,15 @@ fn a_passing_check_when_every_other_lesson_is_done_says_all_are_done_not_the_nex
     let report = stdout_of(output.get_output());
     assert!(report.contains("every lesson so far is done"), "{report}");
     assert!(!report.contains("is next"), "{report}");
-    let written: Vec<u32> = lessons(&sandbox.root)
-        .iter()
-        .map(|folder| Expected::of(folder).number)
-        .collect();
-    if PLANNED.into_iter().any(|number| !written.contains(&number)) {
+    let some_planned = !planned(&sandbox.root).is_empty();
+    if some_planned {
         assert!(report.contains("More lessons are coming"), "{report}");
     }
     let map = stdout_of(sandbox.course(QUICK).assert().success().get_output());
     assert!(map.contains("Next: every lesson so far is done"), "{map}");
     assert_eq!(
         map.matches("More lessons are coming").count(),
-        usize::from(PLANNED.into_iter().any(|number| !written.contains(&number))),
+        usize::from(some_planned),
         "{map}"
     );
 }

@@ -140,7 +140,7 @@ impl Sandbox {
     /// A copy of only the lessons, made for this test: for commands that change the copy (reset).
     pub fn lessons_only() -> Sandbox {
         let root = unique_path("lessons-copy");
-        let files = collect(Path::new(REPO), &["lessons"]);
+        let files = collect(Path::new(REPO), &["course.toml", "lessons"]);
         sync(&root, &files);
         Sandbox {
             progress: root.join(".course-progress"),
@@ -153,7 +153,7 @@ impl Sandbox {
     /// chapter is changed (the runner reads the book, it does not build it).
     pub fn lessons_and_book() -> Sandbox {
         let root = unique_path("book-copy");
-        let files = collect(Path::new(REPO), &["lessons", "book/src"]);
+        let files = collect(Path::new(REPO), &["course.toml", "lessons", "book/src"]);
         sync(&root, &files);
         Sandbox {
             progress: root.join(".course-progress"),
@@ -294,7 +294,14 @@ fn prepare_copy(exercise: Exercise) -> PathBuf {
 
     let mut files = collect(
         Path::new(REPO),
-        &["Cargo.toml", "Cargo.lock", "shared", "lessons", "book/src"],
+        &[
+            "Cargo.toml",
+            "Cargo.lock",
+            "course.toml",
+            "shared",
+            "lessons",
+            "book/src",
+        ],
     );
     // Cargo needs the root package to have a program; the runner itself is never built in a copy.
     files.insert(PathBuf::from("src/main.rs"), b"fn main() {}\n".to_vec());
@@ -315,16 +322,13 @@ fn prepare_copy(exercise: Exercise) -> PathBuf {
     root
 }
 
-/// `name = "..."` in a lesson's `[package]` table (the line right under it in every lesson).
+/// `[package] name` of a lesson's `Cargo.toml`.
 fn package_name(manifest: &str) -> String {
-    manifest
-        .lines()
-        .skip_while(|line| line.trim() != "[package]")
-        .find_map(|line| {
-            let value = line.trim().strip_prefix("name")?.trim().strip_prefix('=')?;
-            Some(value.trim().trim_matches('"').to_string())
-        })
+    let manifest: toml::Table = toml::from_str(manifest).expect("the lesson's Cargo.toml is TOML");
+    manifest["package"]["name"]
+        .as_str()
         .expect("the lesson's Cargo.toml has a package name")
+        .to_string()
 }
 
 /// Every file under the `entries` (files or folders) of `from`, by path relative to `from`, skipping
