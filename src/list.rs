@@ -44,6 +44,7 @@ pub fn run(course: &Course) -> Result<u8> {
     let title_width = rows
         .iter()
         .map(|row| row.lesson.title.len())
+        .chain(course.planned.iter().map(|entry| entry.title.len()))
         .max()
         .unwrap_or(0);
     for row in &rows {
@@ -65,9 +66,9 @@ pub fn run(course: &Course) -> Result<u8> {
             row.lesson.title
         );
     }
-    if let Some(coming) = course.coming_line() {
-        println!();
-        println!("{coming}");
+    for entry in &course.planned {
+        let title = &entry.title;
+        println!("  {:02}  {title:title_width$}  coming soon", entry.number);
     }
     println!();
     println!("{}", next_line(course, &progress, &rows));
