@@ -23,7 +23,17 @@
 //! open for a second request, compression, HTTP/2 and 3, proxies, cookies and authentication.
 //!
 //! The program is `src/main.rs` (`cargo run -p http-fetch -- --help`); your code goes in
-//! `src/exercise.rs` and is checked by `cargo run -- check 5`.
+//! `src/exercise.rs` and is checked by `cargo run -- check 5`. The types, constants and helpers your code
+//! uses are given in `src/url.rs`, `src/head.rs` and `src/body.rs`.
+
+// Given: the URL's type and errors, the heads' types and line parsers, the framing and the copy that picks
+// the body's loop. Compiled in both builds; read them first.
+mod body;
+mod head;
+mod url;
+pub use body::*;
+pub use head::*;
+pub use url::*;
 
 // `cargo run -- check 5` builds the library from your exercise; every other build uses the solution.
 #[cfg_attr(feature = "exercise", path = "exercise.rs")]
