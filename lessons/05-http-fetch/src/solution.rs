@@ -57,27 +57,12 @@ pub fn parse_url(text: &str) -> Result<Url, UrlError> {
 
 /// Splits `host[:port]` or `[v6-address][:port]`.
 fn split_host_port(authority: &str) -> Result<(String, u16), UrlError> {
-    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (address, after) = bracketed.split_once(']').ok_or_else(|| {
-            UrlError::BadCharacter(format!(
-                "`{authority}`: the `[` of an IPv6 address has no `]` to close it"
-            ))
-        })?;
-        if address.parse::<Ipv6Addr>().is_err() {
-            return Err(UrlError::BadCharacter(format!(
-                "`[{address}]` is not an IPv6 address"
-            )));
-        }
-        match after.strip_prefix(':') {
-            Some(port) => (address, Some(port)),
-            None if after.is_empty() => (address, None),
-            None => return Err(UrlError::BadPort(after.to_string())),
-        }
-    } else {
-        match authority.split_once(':') {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => split_bracketed(authority, bracketed)?,
+        None => match authority.split_once(':') {
             Some((host, port)) => (host, Some(port)),
             None => (authority, None),
-        }
+        },
     };
     if host.is_empty() {
         return Err(UrlError::NoHost);
@@ -92,15 +77,41 @@ fn split_host_port(authority: &str) -> Result<(String, u16), UrlError> {
              in [brackets])"
         )));
     }
-    let port = match port {
+    Ok((host.to_string(), parse_port(port)?))
+}
+
+/// `[::1]:8080` (`bracketed` is what follows the `[`): the IPv6 address, and the port if there is one.
+fn split_bracketed<'a>(
+    authority: &str,
+    bracketed: &'a str,
+) -> Result<(&'a str, Option<&'a str>), UrlError> {
+    let (address, after) = bracketed.split_once(']').ok_or_else(|| {
+        UrlError::BadCharacter(format!(
+            "`{authority}`: the `[` of an IPv6 address has no `]` to close it"
+        ))
+    })?;
+    if address.parse::<Ipv6Addr>().is_err() {
+        return Err(UrlError::BadCharacter(format!(
+            "`[{address}]` is not an IPv6 address"
+        )));
+    }
+    match after.strip_prefix(':') {
+        Some(port) => Ok((address, Some(port))),
+        None if after.is_empty() => Ok((address, None)),
+        None => Err(UrlError::BadPort(after.to_string())),
+    }
+}
+
+/// The port after the colon: 80 when there is none, else a number from 1 to 65535, in digits only.
+fn parse_port(port: Option<&str>) -> Result<u16, UrlError> {
+    match port {
         // `http://host:/` is allowed and means the default port.
-        None | Some("") => 80,
+        None | Some("") => Ok(80),
         Some(port) => match port.parse::<u16>() {
-            Ok(number) if number > 0 && port.bytes().all(|b| b.is_ascii_digit()) => number,
-            _ => return Err(UrlError::BadPort(port.to_string())),
+            Ok(number) if number > 0 && port.bytes().all(|b| b.is_ascii_digit()) => Ok(number),
+            _ => Err(UrlError::BadPort(port.to_string())),
         },
-    };
-    Ok((host.to_string(), port))
+    }
 }
 // ANCHOR_END: parse_url
 
@@ -296,19 +307,7 @@ pub(crate) fn copy_chunked(reader: &mut impl BufRead, out: &mut impl Write) -> i
     let mut total = 0u64;
     loop {
         let line = read_chunk_line(reader, "a chunk size, before the last chunk (size 0)")?;
-        // `1a;name=value`: what follows `;` is an extension, which this client ignores.
-        let digits = line.split(|b| *b == b';').next().unwrap_or_default();
-        let digits = String::from_utf8_lossy(digits);
-        let digits = digits.trim_matches([' ', '\t']);
-        let size = u64::from_str_radix(digits, 16)
-            .ok()
-            .filter(|_| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| {
-                protocol_error(format!(
-                    "bad chunk size line {} (a hexadecimal number is expected)",
-                    Preview(&line)
-                ))
-            })?;
+        let size = chunk_size(&line)?;
         if size == 0 {
             break;
         }
@@ -323,13 +322,35 @@ pub(crate) fn copy_chunked(reader: &mut impl BufRead, out: &mut impl Write) -> i
             )));
         }
     }
-    // Trailers: header lines after the last chunk, up to an empty line. This client does not use them, but
-    // it must read them to find the end; together they are capped like a head.
+    skip_trailers(reader)?;
+    Ok(total)
+}
+
+/// The size a chunk-size line announces: hexadecimal digits, and an optional `;extension`.
+fn chunk_size(line: &[u8]) -> io::Result<u64> {
+    // `1a;name=value`: what follows `;` is an extension, which this client ignores.
+    let digits = line.split(|b| *b == b';').next().unwrap_or_default();
+    let digits = String::from_utf8_lossy(digits);
+    let digits = digits.trim_matches([' ', '\t']);
+    u64::from_str_radix(digits, 16)
+        .ok()
+        .filter(|_| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| {
+            protocol_error(format!(
+                "bad chunk size line {} (a hexadecimal number is expected)",
+                Preview(line)
+            ))
+        })
+}
+
+/// Trailers: header lines after the last chunk, up to an empty line. This client does not use them, but
+/// it must read them to find the end; together they are capped like a head.
+fn skip_trailers(reader: &mut impl BufRead) -> io::Result<()> {
     let mut trailers = 0;
     loop {
         let line = read_chunk_line(reader, "the trailers, before the empty line that ends them")?;
         if line.is_empty() {
-            return Ok(total);
+            return Ok(());
         }
         trailers += line.len();
         if trailers > MAX_HEAD {
