@@ -1,6 +1,7 @@
 //! The `http-fetch` program itself: against every kind of broken response (a canned server that sends
 //! exactly the wrong bytes), against real servers (`python3 -m http.server`, a chunked server of the
-//! test's own), against `curl`, and with its output file, its redirects and its usage errors.
+//! test's own), against `curl`, beside the tutorials' client and against their server (`python/fetch.py`,
+//! `python/hello_server.py`), and with its output file, its redirects and its usage errors.
 //!
 //! Every run of the program is stopped after `PROCESS_TIMEOUT`; every server listens on port 0 and stops
 //! when its test ends. A test that needs `python3` or `curl` says so and skips when it is missing, except
@@ -14,11 +15,12 @@ use std::process::{Child, Command as StdCommand, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use assert_cmd::Command;
 use http_fetch::MAX_HEAD;
 use test_support::fixtures::{AfterResponse, CannedServer};
-use test_support::{IO_TIMEOUT, PROCESS_TIMEOUT, Peer, peer, with_timeouts};
+use test_support::{IO_TIMEOUT, PROCESS_TIMEOUT, Peer, ServerProcess, peer, with_timeouts};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_http-fetch");
 
@@ -970,6 +972,155 @@ fn a_redirect_to_https_is_an_error_that_mentions_tls() {
     );
     assert!(stderr.contains("following the redirect"), "{stderr}");
     assert_eq!(server.requests().len(), 1);
+}
+
+// --- The tutorials' programs: their client beside this one, their server against this one ---
+
+/// The tutorials' kind of client and server, in Python (the chapter's "From Python" starts from them).
+const TUTORIAL_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/fetch.py");
+const TUTORIAL_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/hello_server.py");
+
+/// How long the tutorials' client (which has no timeout) may wait before the test stops it: a complete
+/// response arrives in microseconds on loopback, so a client still waiting after this is waiting for ever.
+const TUTORIAL_PATIENCE: Duration = Duration::from_secs(2);
+
+/// `python3 python/fetch.py ADDR PATH`, stopped after [`TUTORIAL_PATIENCE`].
+fn tutorial_fetch(python: &Path, addr: SocketAddr, path: &str) -> Output {
+    Command::new(python)
+        .arg(TUTORIAL_CLIENT)
+        .arg(addr.to_string())
+        .arg(path)
+        .timeout(TUTORIAL_PATIENCE)
+        .output()
+        .expect("running python3 python/fetch.py")
+}
+
+/// `python/fetch.py` reads until the server closes and splits at the first blank line. Against
+/// `python3 -m http.server`, which answers in HTTP/1.0 and closes after each response, that works, for a
+/// small text file and for a binary file of 3 MB: the same bytes as this client's.
+#[test]
+fn the_tutorial_client_and_this_one_get_the_same_files_from_python() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let (site, binary) = site();
+    let server = PythonServer::start(&python, &site);
+    for (target, expected) in [
+        ("/hello.txt", &b"Hello from python3 -m http.server\n"[..]),
+        ("/big.bin", &binary[..]),
+    ] {
+        let theirs = tutorial_fetch(&python, server.addr, target);
+        assert!(
+            theirs.status.success(),
+            "fetch.py {target}: {}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
+        assert_same_bytes(&theirs.stdout, expected, &format!("fetch.py {target}"));
+        let ours = http_fetch()
+            .arg(server.url(target))
+            .output()
+            .expect("running http-fetch");
+        assert!(ours.status.success(), "{}", stderr_of(&ours));
+        assert_same_bytes(&ours.stdout, expected, &format!("http-fetch {target}"));
+    }
+}
+
+/// A server that answers with a `Content-Length` and keeps the connection open (an HTTP/1.1 server that
+/// ignores `Connection: close`): `python/fetch.py` has the whole response and still waits for the close,
+/// printing nothing, until the test stops it. `http-fetch` counts the bytes the head announced and is done.
+#[test]
+fn the_tutorial_client_waits_for_ever_on_a_connection_left_open_and_this_one_does_not() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = CannedServer::respond(ok_response(b"hello\n"))
+        .then(AfterResponse::Hang)
+        .start();
+    let theirs = tutorial_fetch(&python, server.addr(), "/");
+    assert!(
+        !theirs.status.success() && theirs.stdout.is_empty(),
+        "fetch.py should still be waiting for the close after {TUTORIAL_PATIENCE:?}, with nothing \
+         written; it ended with {:?} and wrote {:?}",
+        theirs.status,
+        String::from_utf8_lossy(&theirs.stdout)
+    );
+    let server = CannedServer::respond(ok_response(b"hello\n"))
+        .then(AfterResponse::Hang)
+        .start();
+    let ours = http_fetch()
+        .args([&url(server.addr(), "/"), "--timeout", "2s"])
+        .output()
+        .expect("running http-fetch");
+    assert!(ours.status.success(), "{}", stderr_of(&ours));
+    assert_eq!(ours.stdout, b"hello\n");
+}
+
+/// A chunked body: `python/fetch.py` never reads the head, so it writes the chunks' sizes and line ends as
+/// if they were the body. `http-fetch` writes the 22 bytes the chunks carry.
+#[test]
+fn the_tutorial_client_writes_a_chunked_body_with_its_framing_and_this_one_decodes_it() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let framed = "7\r\nHello, \r\nf\r\nchunked world!\n\r\n0\r\n\r\n";
+    let response = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{framed}");
+    let server = CannedServer::respond(response).start();
+    let theirs = tutorial_fetch(&python, server.addr(), "/");
+    assert!(theirs.status.success(), "{theirs:?}");
+    assert_eq!(String::from_utf8_lossy(&theirs.stdout), framed);
+    let ours = http_fetch()
+        .arg(url(server.addr(), "/"))
+        .output()
+        .expect("running http-fetch");
+    assert!(ours.status.success(), "{}", stderr_of(&ours));
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stdout),
+        "Hello, chunked world!\n"
+    );
+}
+
+/// Ten bytes announced, five sent, then a close: `python/fetch.py` writes the five and succeeds, a cut
+/// download that looks whole. `http-fetch` fails with status 1 and says how much of the body came.
+#[test]
+fn the_tutorial_client_takes_a_cut_body_for_a_whole_one_and_this_one_says_it_was_cut() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server =
+        CannedServer::respond("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello").start();
+    let theirs = tutorial_fetch(&python, server.addr(), "/");
+    assert!(theirs.status.success(), "{theirs:?}");
+    assert_eq!(theirs.stdout, b"hello");
+    assert_fails(
+        &[&url(server.addr(), "/"), "--timeout", "2s"],
+        "protocol error",
+        &["closed after 5 of the 10 bytes announced"],
+    );
+}
+
+/// `python/hello_server.py` answers without a `Content-Length`: the body is everything until it closes.
+/// `http-fetch` reads it that way (the trace shows the read of 0 bytes that ends it), and so does the
+/// tutorials' client.
+#[test]
+fn a_tutorial_server_without_a_length_is_read_until_it_closes() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(&python, [TUTORIAL_SERVER]);
+    let ours = http_fetch()
+        .args(["--trace", "-i", &url(server.addr(), "/hello")])
+        .output()
+        .expect("running http-fetch");
+    let stderr = stderr_of(&ours);
+    assert!(ours.status.success(), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stdout),
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<h1>Hello from /hello</h1>\n"
+    );
+    assert!(stderr.contains("read 0 bytes (peer closed)"), "{stderr}");
+    let theirs = tutorial_fetch(&python, server.addr(), "/again");
+    assert!(theirs.status.success(), "{theirs:?}");
+    assert_eq!(theirs.stdout, b"<h1>Hello from /again</h1>\n");
 }
 
 // --- The book ---
