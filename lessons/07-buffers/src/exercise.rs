@@ -1,25 +1,16 @@
 //! Lesson 07, your version. Replace each `todo!()` and run `cargo run -- check 7` after every step.
 //! Stuck? `cargo run -- hint 7`. Lost? `cargo run -- reset 7` puts this file back as it was.
 //!
-//! Step 1 is [`write_frame`], step 2 [`FrameReader::read_frame`], step 3 [`fill_until_blocked`], step 4
-//! [`drain`]. The constants, the rest of [`FrameReader`] (`new`, `into_inner`), [`Drained`] and
-//! [`buffer_sizes`] are given.
+//! Step 1 is [`write_frame`], step 2 [`read_frame`] (which [`FrameReader::read_frame`] calls), step 3
+//! [`fill_until_blocked`], step 4 [`drain`]. The constants, [`FrameReader`] and its fields, [`Drained`] and
+//! [`buffer_sizes`] are given, in `src/frame.rs` and `src/measure.rs`.
 // Until you write the bodies, parameters and helpers are unused; this keeps the compiler quiet about it.
 #![allow(unused_variables, unused_mut, unused_imports, dead_code)]
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
 
-use socket2::SockRef;
-
-/// How many bytes the length of a frame takes: 4, a `u32` in big-endian (network) byte order, so a frame
-/// holds at most 4 GiB less one byte, far more than any reader should accept.
-pub const PREFIX_LEN: usize = 4;
-
-/// The largest frame a [`FrameReader`] accepts unless told otherwise: 1 MiB. The reader allocates the
-/// frame's length before it reads the bytes, so without a cap a peer that sends `FF FF FF FF` would make
-/// it allocate 4 GiB.
-pub const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
+use crate::{Drained, FrameReader, PREFIX_LEN};
 
 /// Writes `payload` as one frame: its length (4 bytes, big-endian), then the bytes. A payload of 4 GiB
 /// or more is an `InvalidInput` error, and nothing is written.
@@ -39,47 +30,29 @@ pub fn write_frame(out: &mut impl Write, payload: &[u8]) -> io::Result<()> {
     todo!("step 1: a 4-byte big-endian length, then the payload")
 }
 
-/// Reads the frames [`write_frame`] wrote, one by one, whatever sizes the reads return.
-pub struct FrameReader<R> {
-    reader: R,
-    max_frame: usize,
-}
-
-impl<R: Read> FrameReader<R> {
-    /// A reader that refuses frames over `max_frame` bytes.
-    pub fn new(reader: R, max_frame: usize) -> Self {
-        FrameReader { reader, max_frame }
-    }
-
-    /// The next frame's bytes, or `None` when the stream ends cleanly between two frames.
-    ///
-    /// An end of stream inside a frame is an `UnexpectedEof` error, and a length over the cap is an
-    /// `InvalidData` error, found before anything is allocated. After an error the stream is no longer at
-    /// a frame boundary: close the connection.
-    pub fn read_frame(&mut self) -> io::Result<Option<Vec<u8>>> {
-        // TODO(step 2): the 4 bytes of the length, into a `[0u8; PREFIX_LEN]`, with a loop around
-        //   `self.reader.read(&mut prefix[got..])`, counting the bytes `got` so far. A read may return
-        //   fewer bytes than asked for (even 1), so keep reading until all 4 are there:
-        //   - `Ok(0)` is the end of the stream. With no byte of this frame read yet, that is the clean
-        //     end: `Ok(None)`. After 1 to 3 bytes, the peer stopped in the middle of a frame:
-        //     `io::Error::new(ErrorKind::UnexpectedEof, ...)` with a message that says so, and how far it
-        //     got. (`read_exact` cannot tell those two ends apart: both are its `UnexpectedEof`.)
-        //   - an error of kind `ErrorKind::Interrupted` means "call again"; return any other error.
-        // Then the length, `u32::from_be_bytes(prefix)`, as a `usize`:
-        //   - over `self.max_frame`, it is an `ErrorKind::InvalidData` error, returned BEFORE anything the
-        //     size of the length is allocated: the length comes from the peer, and `FF FF FF FF` asks for
-        //     4 GiB;
-        //   - otherwise a `vec![0u8; len]` and `self.reader.read_exact(...)` fill it, short reads and
-        //     interruptions included. Its `UnexpectedEof` has a message that does not say where: replace
-        //     it (`map_err`) with one that says the stream ended inside a frame of `len` bytes.
-        //   Return `Ok(Some(payload))`.
-        todo!("step 2: read one frame, whatever the reads return")
-    }
-
-    /// The reader inside, e.g. to write a reply on the same stream.
-    pub fn into_inner(self) -> R {
-        self.reader
-    }
+/// The next frame's bytes from `frames`, or `None` when the stream ends cleanly between two frames.
+///
+/// An end of stream inside a frame is an `UnexpectedEof` error, and a length over the cap is an
+/// `InvalidData` error, found before anything is allocated. After an error the stream is no longer at a
+/// frame boundary: close the connection.
+pub fn read_frame<R: Read>(frames: &mut FrameReader<R>) -> io::Result<Option<Vec<u8>>> {
+    // TODO(step 2): the 4 bytes of the length, into a `[0u8; PREFIX_LEN]`, with a loop around
+    //   `frames.reader.read(&mut prefix[got..])`, counting the bytes `got` so far. A read may return
+    //   fewer bytes than asked for (even 1), so keep reading until all 4 are there:
+    //   - `Ok(0)` is the end of the stream. With no byte of this frame read yet, that is the clean
+    //     end: `Ok(None)`. After 1 to 3 bytes, the peer stopped in the middle of a frame:
+    //     `io::Error::new(ErrorKind::UnexpectedEof, ...)` with a message that says so, and how far it
+    //     got. (`read_exact` cannot tell those two ends apart: both are its `UnexpectedEof`.)
+    //   - an error of kind `ErrorKind::Interrupted` means "call again"; return any other error.
+    // Then the length, `u32::from_be_bytes(prefix)`, as a `usize`:
+    //   - over `frames.max_frame`, it is an `ErrorKind::InvalidData` error, returned BEFORE anything the
+    //     size of the length is allocated: the length comes from the peer, and `FF FF FF FF` asks for
+    //     4 GiB;
+    //   - otherwise a `vec![0u8; len]` and `frames.reader.read_exact(...)` fill it, short reads and
+    //     interruptions included. Its `UnexpectedEof` has a message that does not say where: replace
+    //     it (`map_err`) with one that says the stream ended inside a frame of `len` bytes.
+    //   Return `Ok(Some(payload))`.
+    todo!("step 2: read one frame, whatever the reads return")
 }
 
 /// Writes to `stream`, without blocking, pieces of `piece` bytes until the kernel takes no more
@@ -103,15 +76,6 @@ pub fn fill_until_blocked(stream: &TcpStream, piece: usize) -> io::Result<u64> {
     todo!("step 3: write without blocking until the buffers are full")
 }
 
-/// What [`drain`] read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Drained {
-    /// Bytes read in all.
-    pub bytes: u64,
-    /// Calls to `read` that returned bytes (the last one, returning 0, is not counted).
-    pub reads: u64,
-}
-
 /// Reads `input` to its end with a buffer of `buf_size` bytes, throwing the bytes away, and counts the
 /// bytes and the reads. Each read returns what has arrived, at most the buffer's size. A `buf_size` of 0
 /// is taken as 1.
@@ -124,10 +88,4 @@ pub fn drain(input: &mut impl Read, buf_size: usize) -> io::Result<Drained> {
     //     not the end: the next bytes may not have arrived yet;
     //   - `ErrorKind::Interrupted`: read again (it did not read anything); any other error is returned.
     todo!("step 4: read to the end, counting bytes and reads")
-}
-
-/// A socket's kernel buffers, as `getsockopt` reads them back: `(SO_SNDBUF, SO_RCVBUF)` in bytes.
-pub fn buffer_sizes<'s>(socket: impl Into<SockRef<'s>>) -> io::Result<(usize, usize)> {
-    let socket = socket.into();
-    Ok((socket.send_buffer_size()?, socket.recv_buffer_size()?))
 }

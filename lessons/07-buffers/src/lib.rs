@@ -9,7 +9,7 @@
 //! **Concepts**, in the order of the exercise steps:
 //! 1. [`write_frame`]: a message boundary the reader can find again, a length before the bytes (the
 //!    other way, a delimiter, is lesson 02's `read_line`).
-//! 2. [`FrameReader::read_frame`]: reading one frame back whatever the reads return, telling a clean end
+//! 2. [`read_frame`], behind [`FrameReader::read_frame`]: reading one frame back whatever the reads return, telling a clean end
 //!    of stream from one in the middle of a frame, and refusing a length over the cap before allocating.
 //! 3. [`fill_until_blocked`]: flow control, measured: non-blocking writes to a peer that does not read
 //!    succeed until the buffers are full, then `WouldBlock`; nothing is lost.
@@ -22,6 +22,13 @@
 //! The program is `src/main.rs` (`cargo run -q -p buffers -- --help`), with four subcommands: `sizes`,
 //! `fill`, `split` and `bench`; your code goes in `src/exercise.rs` and is checked by
 //! `cargo run -- check 7`.
+
+// Given: the frame format, the frame reader's state, what `drain` counts and the buffers' sizes,
+// compiled in both builds.
+mod frame;
+mod measure;
+pub use frame::*;
+pub use measure::*;
 
 // `cargo run -- check 7` builds the library from your exercise; every other build uses the solution.
 #[cfg_attr(feature = "exercise", path = "exercise.rs")]

@@ -3,18 +3,9 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
 
-use socket2::SockRef;
+use crate::{Drained, FrameReader, PREFIX_LEN};
 
 // ANCHOR: frame
-/// How many bytes the length of a frame takes: 4, a `u32` in big-endian (network) byte order, so a frame
-/// holds at most 4 GiB less one byte, far more than any reader should accept.
-pub const PREFIX_LEN: usize = 4;
-
-/// The largest frame a [`FrameReader`] accepts unless told otherwise: 1 MiB. The reader allocates the
-/// frame's length before it reads the bytes, so without a cap a peer that sends `FF FF FF FF` would make
-/// it allocate 4 GiB.
-pub const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
-
 /// Writes `payload` as one frame: its length (4 bytes, big-endian), then the bytes. A payload of 4 GiB
 /// or more is an `InvalidInput` error, and nothing is written.
 ///
@@ -36,72 +27,54 @@ pub fn write_frame(out: &mut impl Write, payload: &[u8]) -> io::Result<()> {
 // ANCHOR_END: frame
 
 // ANCHOR: frame_reader
-/// Reads the frames [`write_frame`] wrote, one by one, whatever sizes the reads return.
-pub struct FrameReader<R> {
-    reader: R,
-    max_frame: usize,
-}
-
-impl<R: Read> FrameReader<R> {
-    /// A reader that refuses frames over `max_frame` bytes.
-    pub fn new(reader: R, max_frame: usize) -> Self {
-        FrameReader { reader, max_frame }
-    }
-
-    /// The next frame's bytes, or `None` when the stream ends cleanly between two frames.
-    ///
-    /// An end of stream inside a frame is an `UnexpectedEof` error, and a length over the cap is an
-    /// `InvalidData` error, found before anything is allocated. After an error the stream is no longer at
-    /// a frame boundary: close the connection.
-    pub fn read_frame(&mut self) -> io::Result<Option<Vec<u8>>> {
-        let mut prefix = [0u8; PREFIX_LEN];
-        // Not `read_exact` at once: an end of stream before the first byte is the clean end, and only
-        // the first read can tell.
-        let mut got = 0;
-        while got < PREFIX_LEN {
-            match self.reader.read(&mut prefix[got..]) {
-                Ok(0) if got == 0 => return Ok(None),
-                Ok(0) => {
-                    return Err(io::Error::new(
-                        ErrorKind::UnexpectedEof,
-                        format!(
-                            "the stream ended inside a frame's length ({got} of {PREFIX_LEN} bytes)"
-                        ),
-                    ));
-                }
-                Ok(n) => got += n,
-                Err(err) if err.kind() == ErrorKind::Interrupted => continue,
-                Err(err) => return Err(err),
-            }
-        }
-        let len = u32::from_be_bytes(prefix) as usize;
-        if len > self.max_frame {
-            return Err(io::Error::new(
-                ErrorKind::InvalidData,
-                format!(
-                    "a frame of {len} bytes is over the limit of {} bytes",
-                    self.max_frame
-                ),
-            ));
-        }
-        let mut payload = vec![0u8; len];
-        self.reader.read_exact(&mut payload).map_err(|err| {
-            if err.kind() == ErrorKind::UnexpectedEof {
-                io::Error::new(
+/// The next frame's bytes from `frames`, or `None` when the stream ends cleanly between two frames.
+///
+/// An end of stream inside a frame is an `UnexpectedEof` error, and a length over the cap is an
+/// `InvalidData` error, found before anything is allocated. After an error the stream is no longer at a
+/// frame boundary: close the connection.
+pub fn read_frame<R: Read>(frames: &mut FrameReader<R>) -> io::Result<Option<Vec<u8>>> {
+    let mut prefix = [0u8; PREFIX_LEN];
+    // Not `read_exact` at once: an end of stream before the first byte is the clean end, and only the
+    // first read can tell.
+    let mut got = 0;
+    while got < PREFIX_LEN {
+        match frames.reader.read(&mut prefix[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => {
+                return Err(io::Error::new(
                     ErrorKind::UnexpectedEof,
-                    format!("the stream ended inside a frame of {len} bytes"),
-                )
-            } else {
-                err
+                    format!(
+                        "the stream ended inside a frame's length ({got} of {PREFIX_LEN} bytes)"
+                    ),
+                ));
             }
-        })?;
-        Ok(Some(payload))
+            Ok(n) => got += n,
+            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        }
     }
-
-    /// The reader inside, e.g. to write a reply on the same stream.
-    pub fn into_inner(self) -> R {
-        self.reader
+    let len = u32::from_be_bytes(prefix) as usize;
+    if len > frames.max_frame {
+        return Err(io::Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "a frame of {len} bytes is over the limit of {} bytes",
+                frames.max_frame
+            ),
+        ));
     }
+    let mut payload = vec![0u8; len];
+    frames.reader.read_exact(&mut payload).map_err(|err| {
+        if err.kind() == ErrorKind::UnexpectedEof {
+            io::Error::new(
+                ErrorKind::UnexpectedEof,
+                format!("the stream ended inside a frame of {len} bytes"),
+            )
+        } else {
+            err
+        }
+    })?;
+    Ok(Some(payload))
 }
 // ANCHOR_END: frame_reader
 
@@ -131,15 +104,6 @@ pub fn fill_until_blocked(stream: &TcpStream, piece: usize) -> io::Result<u64> {
 // ANCHOR_END: fill
 
 // ANCHOR: drain
-/// What [`drain`] read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Drained {
-    /// Bytes read in all.
-    pub bytes: u64,
-    /// Calls to `read` that returned bytes (the last one, returning 0, is not counted).
-    pub reads: u64,
-}
-
 /// Reads `input` to its end with a buffer of `buf_size` bytes, throwing the bytes away, and counts the
 /// bytes and the reads. Each read returns what has arrived, at most the buffer's size. A `buf_size` of 0
 /// is taken as 1.
@@ -159,11 +123,3 @@ pub fn drain(input: &mut impl Read, buf_size: usize) -> io::Result<Drained> {
     }
 }
 // ANCHOR_END: drain
-
-// ANCHOR: sizes
-/// A socket's kernel buffers, as `getsockopt` reads them back: `(SO_SNDBUF, SO_RCVBUF)` in bytes.
-pub fn buffer_sizes<'s>(socket: impl Into<SockRef<'s>>) -> io::Result<(usize, usize)> {
-    let socket = socket.into();
-    Ok((socket.send_buffer_size()?, socket.recv_buffer_size()?))
-}
-// ANCHOR_END: sizes

@@ -849,7 +849,7 @@ fn frame_error(
     }
 }
 
-/// Step 2: `FrameReader::read_frame` reads the next frame back: 4 bytes of length (big-endian), then
+/// Step 2: `read_frame(frames)` (which `FrameReader::read_frame` calls) reads the next frame back: 4 bytes of length (big-endian), then
 /// that many bytes, which it returns as `Some(payload)`, whatever the reads return: frames merged into one
 /// read, cut one byte per read, or interrupted (`ErrorKind::Interrupted`: call `read` again); empty frames
 /// included. When the stream ends cleanly, before a frame's first byte, it returns `None`. When it ends
