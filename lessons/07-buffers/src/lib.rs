@@ -19,8 +19,9 @@
 //! **Left out on purpose**: the congestion window and the network between two machines (on loopback
 //! there is none), zero-copy (`sendfile`, `splice`, `MSG_ZEROCOPY`), and async I/O.
 //!
-//! The program is `src/main.rs` (`cargo run -q -p buffers -- --help`), with four subcommands: `sizes`,
-//! `fill`, `split` and `bench`; your code goes in `src/exercise.rs` and is checked by
+//! The program is `src/bin/buffers/` (`cargo run -q -p buffers -- --help`), one file per subcommand:
+//! `sizes`, `fill`, `split`, and `bench` (the benchmark, its chart and iperf3, in `bench.rs` and
+//! `bench/`, apart from the lesson). Your code goes in `src/exercise.rs` and is checked by
 //! `cargo run -- check 7`.
 
 // Given: the frame format, the frame reader's state, what `drain` counts and the buffers' sizes,
