@@ -1,11 +1,16 @@
 //! The `buffers` program itself: each subcommand prints its table, the benchmark draws its chart and
-//! runs next to iperf3, and the framing reads what Python writes. Every child process has a timeout.
+//! runs next to iperf3, `receive` shows what the tutorials' kind of sender (`python/send_messages.py`)
+//! sends, and the framing reads what Python writes. Every child process has a timeout.
 //! No test looks at a throughput or a duration: those are for the tables, not for assertions.
 //!
 //! A test that needs `python3` or `iperf3` says so and skips when it is missing, except under `CI=true`
 //! or `REQUIRE_PEERS=1`, where that is a failure.
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Instant;
 
 use assert_cmd::Command;
 use buffers::FrameReader;
@@ -13,6 +18,9 @@ use predicates::prelude::*;
 use test_support::{PROCESS_TIMEOUT, Peer, accept_within, assert_help_quoted_in_book, peer};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_buffers");
+
+/// The tutorials' kind of sender, in Python (the chapter's "From Python" starts from it).
+const TUTORIAL_SENDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/send_messages.py");
 
 /// `buffers` with a timeout on the whole run.
 fn buffers() -> Command {
@@ -35,11 +43,12 @@ fn stdout_of(args: &[&str]) -> String {
 }
 
 #[test]
-fn help_lists_the_four_subcommands() {
+fn help_lists_the_five_subcommands() {
     buffers().arg("--help").assert().success().stdout(
         predicate::str::contains("sizes")
             .and(predicate::str::contains("fill"))
             .and(predicate::str::contains("split"))
+            .and(predicate::str::contains("receive"))
             .and(predicate::str::contains("bench")),
     );
 }
@@ -51,6 +60,8 @@ fn bad_arguments_are_usage_errors() {
         &["bench", "--max-writes", "0"],
         &["bench", "--rounds", "many"],
         &["fill", "--small", "-1"],
+        &["receive", "--addr", "localhost:0"],
+        &["receive", "--idle", "0s"],
         &["resize"],
         &[],
     ] {
@@ -213,6 +224,195 @@ fn bench_runs_next_to_iperf3() {
         stdout.contains("buffers bench (best) / iperf3: "),
         "{stdout}"
     );
+}
+
+/// `buffers receive ARGS --addr 127.0.0.1:0` as a child process, its stdout read by a thread: `receive`
+/// prints its reads on stdout after the `listening on` line, which `test_support::ServerProcess` keeps.
+struct ReceiveProcess {
+    child: Child,
+    addr: String,
+    lines: Receiver<String>,
+}
+
+impl ReceiveProcess {
+    fn start(args: &[&str]) -> ReceiveProcess {
+        let mut child = std::process::Command::new(PROGRAM)
+            .arg("receive")
+            .args(args)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = mpsc::channel();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = lines
+            .recv_timeout(PROCESS_TIMEOUT)
+            .expect("buffers receive printed no `listening on` line");
+        let addr = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("not a listening line: {first:?}"))
+            .to_string();
+        ReceiveProcess { child, addr, lines }
+    }
+
+    /// Waits (at most `PROCESS_TIMEOUT`) for the program to end: its exit code, stdout after the
+    /// `listening on` line, and stderr.
+    fn finish(mut self) -> (Option<i32>, String, String) {
+        let deadline = Instant::now() + PROCESS_TIMEOUT;
+        let mut stdout = String::new();
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            stdout.push_str(&line);
+            stdout.push('\n');
+        }
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "buffers receive did not end:\n{stdout}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut self.child.stderr.take().unwrap(), &mut stderr).unwrap();
+        (status.code(), stdout, stderr)
+    }
+}
+
+impl Drop for ReceiveProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `python/send_messages.py` against `buffers receive ARGS`, and returns how `receive` ended.
+fn tutorial_sender_against_receive(
+    python: &std::path::Path,
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let receiver = ReceiveProcess::start(args);
+    Command::new(python)
+        .args([TUTORIAL_SENDER, &receiver.addr])
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .success();
+    receiver.finish()
+}
+
+/// The tutorials' sender sends `one`, `two`, `three` and `four`, one `send()` each, and counts on each
+/// arriving as a message. `receive` shows the reads: the bytes all come, in order, but how many reads they
+/// take is up to the timing (on loopback, often one: `onetwothreefour`), and no read says where a send
+/// began.
+#[test]
+fn the_tutorials_sender_sends_bytes_not_messages() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let (code, stdout, stderr) = tutorial_sender_against_receive(&python, &[]);
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let read: String = stdout
+        .lines()
+        .filter(|line| line.starts_with("read "))
+        .map(|line| line.split_once(" bytes ").unwrap().1.trim_matches('"'))
+        .collect();
+    assert_eq!(
+        read, "onetwothreefour",
+        "the reads, put together:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("the sender closed: 15 bytes in ")
+            && stdout.contains("not where the sender's writes began"),
+        "{stdout}"
+    );
+}
+
+/// Against `receive --frames`, the same sender cannot work: it puts no length before its messages. The
+/// first 4 bytes, `onet`, make a length of 1,869,505,908, over the cap, and the error says what they
+/// are: text, not a length. Nothing is allocated for it.
+#[test]
+fn receive_frames_says_why_the_tutorials_sender_is_not_framed() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let (code, stdout, stderr) = tutorial_sender_against_receive(&python, &["--frames"]);
+    assert_eq!(code, Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for phrase in [
+        "a frame of 1869505908 bytes is over the limit of 1048576 bytes",
+        "its 4 bytes of length were 6f 6e 65 74 \"onet\", which is text, not a length",
+        "without a length before each",
+    ] {
+        assert!(stderr.contains(phrase), "{phrase:?} in:\n{stderr}");
+    }
+}
+
+/// The tutorials' client sends, then waits in `recv(1024)` for a reply that `receive` never sends: after
+/// `--idle`, `receive` says so and closes, and the client's `recv` returns `b''`.
+#[test]
+fn receive_says_why_it_gives_up_on_a_sender_that_waits_for_a_reply() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let receiver = ReceiveProcess::start(&["--idle", "300ms"]);
+    let (host, port) = receiver.addr.rsplit_once(':').unwrap();
+    let script = format!(
+        "import socket\ns = socket.create_connection(('{host}', {port}))\ns.send(b'nihaoma')\nprint(s.recv(1024))\n"
+    );
+    let client = Command::new(python)
+        .args(["-c", &script])
+        .timeout(PROCESS_TIMEOUT)
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = receiver.finish();
+    assert_eq!(code, Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("read 1: 7 bytes \"nihaoma\""), "{stdout}");
+    assert!(
+        stderr.contains("nothing came for 300ms, and the sender has not closed the connection: is it waiting for a reply?"),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&client.stdout), "b''\n");
+}
+
+/// Framed, the same messages come out whole: Python's `struct.pack(">I", len(m)) + m`, each with one
+/// `sendall`, read by `receive --frames`.
+#[test]
+fn receive_frames_finds_what_python_struct_pack_frames() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let receiver = ReceiveProcess::start(&["--frames"]);
+    let (host, port) = receiver.addr.rsplit_once(':').unwrap();
+    let script = format!(
+        "import socket, struct\ns = socket.create_connection(('{host}', {port}))\nfor m in [b'one', b'two', b'three', b'four']:\n    s.sendall(struct.pack('>I', len(m)) + m)\ns.close()\n"
+    );
+    Command::new(python)
+        .args(["-c", &script])
+        .timeout(PROCESS_TIMEOUT)
+        .assert()
+        .success();
+    let (code, stdout, stderr) = receiver.finish();
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for frame in [
+        "frame 1: 3 bytes \"one\"",
+        "frame 2: 3 bytes \"two\"",
+        "frame 3: 5 bytes \"three\"",
+        "frame 4: 4 bytes \"four\"",
+        "the sender closed after 4 frame(s)",
+    ] {
+        assert!(stdout.contains(frame), "{frame:?} in:\n{stdout}");
+    }
 }
 
 /// Length-prefix framing is a convention both sides must share: Python's
