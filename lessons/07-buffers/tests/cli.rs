@@ -6,16 +6,14 @@
 //! A test that needs `python3` or `iperf3` says so and skips when it is missing, except under `CI=true`
 //! or `REQUIRE_PEERS=1`, where that is a failure.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::Instant;
 
 use assert_cmd::Command;
 use buffers::FrameReader;
 use predicates::prelude::*;
-use test_support::{PROCESS_TIMEOUT, Peer, accept_within, assert_help_quoted_in_book, peer};
+use test_support::{
+    Exited, PROCESS_TIMEOUT, Peer, ServerProcess, accept_within, assert_help_quoted_in_book, peer,
+};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_buffers");
 
@@ -226,76 +224,9 @@ fn bench_runs_next_to_iperf3() {
     );
 }
 
-/// `buffers receive ARGS --addr 127.0.0.1:0` as a child process, its stdout read by a thread: `receive`
-/// prints its reads on stdout after the `listening on` line, which `test_support::ServerProcess` keeps.
-struct ReceiveProcess {
-    child: Child,
-    addr: String,
-    lines: Receiver<String>,
-}
-
-impl ReceiveProcess {
-    fn start(args: &[&str]) -> ReceiveProcess {
-        let mut child = std::process::Command::new(PROGRAM)
-            .arg("receive")
-            .args(args)
-            .args(["--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = mpsc::channel();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = lines
-            .recv_timeout(PROCESS_TIMEOUT)
-            .expect("buffers receive printed no `listening on` line");
-        let addr = first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("not a listening line: {first:?}"))
-            .to_string();
-        ReceiveProcess { child, addr, lines }
-    }
-
-    /// Waits (at most `PROCESS_TIMEOUT`) for the program to end: its exit code, stdout after the
-    /// `listening on` line, and stderr.
-    fn finish(mut self) -> (Option<i32>, String, String) {
-        let deadline = Instant::now() + PROCESS_TIMEOUT;
-        let mut stdout = String::new();
-        while let Ok(line) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            stdout.push_str(&line);
-            stdout.push('\n');
-        }
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "buffers receive did not end:\n{stdout}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        };
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(&mut self.child.stderr.take().unwrap(), &mut stderr).unwrap();
-        (status.code(), stdout, stderr)
-    }
-}
-
-impl Drop for ReceiveProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `buffers receive ARGS --addr 127.0.0.1:0`, killed if the test ends first.
+fn start_receive(args: &[&str]) -> ServerProcess {
+    ServerProcess::start(PROGRAM, ["receive"].iter().chain(args))
 }
 
 /// Runs `python/send_messages.py` against `buffers receive ARGS`, and returns how `receive` ended.
@@ -303,13 +234,14 @@ fn tutorial_sender_against_receive(
     python: &std::path::Path,
     args: &[&str],
 ) -> (Option<i32>, String, String) {
-    let receiver = ReceiveProcess::start(args);
+    let receiver = start_receive(args);
     Command::new(python)
-        .args([TUTORIAL_SENDER, &receiver.addr])
+        .args([TUTORIAL_SENDER, &receiver.addr().to_string()])
         .timeout(PROCESS_TIMEOUT)
         .assert()
         .success();
-    receiver.finish()
+    let exited = receiver.wait_for_output();
+    (exited.code, exited.stdout, exited.stderr)
 }
 
 /// The tutorials' sender sends `one`, `two`, `three` and `four`, one `send()` each, and counts on each
@@ -365,8 +297,11 @@ fn receive_says_why_it_gives_up_on_a_sender_that_waits_for_a_reply() {
     let Some(python) = peer(Peer::Python3) else {
         return;
     };
-    let receiver = ReceiveProcess::start(&["--idle", "300ms"]);
-    let (host, port) = receiver.addr.rsplit_once(':').unwrap();
+    let receiver = start_receive(&["--idle", "300ms"]);
+    let (host, port) = (
+        receiver.addr().ip().to_string(),
+        receiver.addr().port().to_string(),
+    );
     let script = format!(
         "import socket\ns = socket.create_connection(('{host}', {port}))\ns.send(b'nihaoma')\nprint(s.recv(1024))\n"
     );
@@ -375,7 +310,11 @@ fn receive_says_why_it_gives_up_on_a_sender_that_waits_for_a_reply() {
         .timeout(PROCESS_TIMEOUT)
         .output()
         .unwrap();
-    let (code, stdout, stderr) = receiver.finish();
+    let Exited {
+        code,
+        stdout,
+        stderr,
+    } = receiver.wait_for_output();
     assert_eq!(code, Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("read 1: 7 bytes \"nihaoma\""), "{stdout}");
     assert!(
@@ -392,8 +331,11 @@ fn receive_frames_finds_what_python_struct_pack_frames() {
     let Some(python) = peer(Peer::Python3) else {
         return;
     };
-    let receiver = ReceiveProcess::start(&["--frames"]);
-    let (host, port) = receiver.addr.rsplit_once(':').unwrap();
+    let receiver = start_receive(&["--frames"]);
+    let (host, port) = (
+        receiver.addr().ip().to_string(),
+        receiver.addr().port().to_string(),
+    );
     let script = format!(
         "import socket, struct\ns = socket.create_connection(('{host}', {port}))\nfor m in [b'one', b'two', b'three', b'four']:\n    s.sendall(struct.pack('>I', len(m)) + m)\ns.close()\n"
     );
@@ -402,7 +344,11 @@ fn receive_frames_finds_what_python_struct_pack_frames() {
         .timeout(PROCESS_TIMEOUT)
         .assert()
         .success();
-    let (code, stdout, stderr) = receiver.finish();
+    let Exited {
+        code,
+        stdout,
+        stderr,
+    } = receiver.wait_for_output();
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     for frame in [
         "frame 1: 3 bytes \"one\"",

@@ -29,7 +29,7 @@ pub use buffers::small_buffer_pair;
 pub use outcome::{Outcome, caught, caught_any, describe, on_thread, panicked};
 
 pub use peers::{Peer, peer};
-pub use process::ServerProcess;
+pub use process::{Exited, ServerProcess};
 pub use reads::SmallReads;
 pub use server_thread::{
     Describe, ServerThread, Tcp, Transport, Udp, describe_returned, read_end_of_stream,

@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Instant;
 
 use super::PROCESS_TIMEOUT;
 use shared::LISTENING_PREFIX;
@@ -134,6 +135,30 @@ impl ServerProcess {
         (status.success(), self.stderr_text())
     }
 
+    /// Waits (at most [`PROCESS_TIMEOUT`]) for a program that ends by itself (one that serves one
+    /// connection) and returns how it ended, with everything it printed after its `listening on` line.
+    pub fn wait_for_output(mut self) -> Exited {
+        let deadline = Instant::now() + PROCESS_TIMEOUT;
+        if self.stderr_closed.recv_timeout(PROCESS_TIMEOUT) == Err(RecvTimeoutError::Timeout) {
+            panic!("the program did not exit within {PROCESS_TIMEOUT:?}");
+        }
+        let status = self.child.wait().expect("waiting for the exit status");
+        let mut stdout = String::new();
+        // The stdout reader ends (the channel disconnects) once it has read the pipe to its end.
+        while let Ok(line) = self
+            .stdout
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            stdout.push_str(&line);
+            stdout.push('\n');
+        }
+        Exited {
+            code: status.code(),
+            stdout,
+            stderr: self.stderr_text(),
+        }
+    }
+
     /// Sends the server SIGINT, as Ctrl-C in a terminal does (with the `kill` command, since std cannot send
     /// a signal), then waits (at most [`PROCESS_TIMEOUT`]) for it to exit and returns whether it exited
     /// successfully and everything it wrote on stderr.
@@ -166,6 +191,16 @@ impl ServerProcess {
         let _ = self.stderr_closed.recv_timeout(PROCESS_TIMEOUT);
         self.stderr_text()
     }
+}
+
+/// How a [`ServerProcess`] ended by itself: see [`ServerProcess::wait_for_output`].
+#[derive(Debug)]
+pub struct Exited {
+    /// `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// Its stdout after the `listening on` line.
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Drop for ServerProcess {
