@@ -23,9 +23,18 @@
 //! The program is `src/main.rs` (`cargo run -q -p reuseaddr -- demo`); your code goes in
 //! `src/exercise.rs` and is checked by `cargo run -- check 6`.
 
+// Given: compiled in both builds, written once. The options a listener is made with, and the backlog:
+mod reuse;
+pub use reuse::*;
+// The kernel's TCP table as types, and reading it (with step 2's parser):
+mod tcp_table;
+pub use tcp_table::*;
+// A connection's two ends, made in one call, and what closing one first leaves:
+mod connection;
+pub use connection::*;
+
 // `cargo run -- check 6` builds the library from your exercise; every other build uses the solution.
 #[cfg_attr(feature = "exercise", path = "exercise.rs")]
 #[cfg_attr(not(feature = "exercise"), path = "solution.rs")]
 mod imp;
-
 pub use imp::*;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use reuseaddr::{
-    Reuse, Side, TcpState, close_connection, connect_pair, listen, read_tcp_table,
+    Holders, Reuse, Side, TcpState, close_connection, connect_pair, listen, read_tcp_table,
     reuse_address_is_on, wait_for_state, wait_until_gone, who_holds,
 };
 use shared::cli::{ListenArgs, TraceArg, parse_duration, parse_listen_addr};
@@ -419,7 +419,7 @@ fn explain_holders(t: &Transcript, addr: SocketAddr, reuse: Reuse) {
     if let Ok(table) = read_tcp_table() {
         t.note(format!(
             "Who holds it: {}.",
-            who_holds(addr, &table).advice(reuse)
+            advice(&who_holds(addr, &table), reuse)
         ));
     }
 }
@@ -504,7 +504,7 @@ fn bind_failed(addr: SocketAddr, reuse: Reuse, err: io::Error) -> anyhow::Error 
     if err.kind() == io::ErrorKind::AddrInUse
         && let Ok(table) = read_tcp_table()
     {
-        let advice = who_holds(addr, &table).advice(reuse);
+        let advice = advice(&who_holds(addr, &table), reuse);
         let here = if reuse.address {
             ""
         } else {
@@ -513,6 +513,53 @@ fn bind_failed(addr: SocketAddr, reuse: Reuse, err: io::Error) -> anyhow::Error 
         return anyhow::anyhow!("binding {addr}: {err} - {advice}{here}");
     }
     anyhow::anyhow!("{}", shared::bind_error_message(addr, &err))
+}
+
+/// What to do about an `AddrInUse` from a `bind` made with `reuse`, given who holds the address (step 4's
+/// count): the advice of the demo's step 3 and of `serve`'s error.
+fn advice(holders: &Holders, reuse: Reuse) -> String {
+    if holders.listening > 0 {
+        return "a server is listening there now: stop it (`ss -ltnp` shows which program it is), or use \
+                another port"
+            .into();
+    }
+    let mut advice = Vec::new();
+    if holders.time_wait > 0 {
+        let them = if holders.time_wait == 1 { "it" } else { "them" };
+        let waiting = connections(holders.time_wait);
+        advice.push(if reuse.address {
+            format!(
+                "{waiting} in TIME_WAIT, made by a program that did not set SO_REUSEADDR: Linux lets a \
+                 bind pass TIME_WAIT only when both sockets have the option, so wait for {them} to expire \
+                 (at most 60 s)"
+            )
+        } else {
+            format!(
+                "{waiting} in TIME_WAIT: this side closed {them} first, in the last 60 s. Set \
+                 SO_REUSEADDR (std's TcpListener::bind does), or wait"
+            )
+        });
+    }
+    if holders.other > 0 {
+        advice.push(format!(
+            "{} on that port still open, perhaps accepted by an earlier server and still served by a \
+             process it started: `ss -tanp` shows them",
+            connections(holders.other)
+        ));
+    }
+    if advice.is_empty() {
+        return "nothing in this machine's TCP table holds it any more: try again".into();
+    }
+    advice.join("; ")
+}
+
+/// "1 connection", "2 connections".
+fn connections(count: usize) -> String {
+    if count == 1 {
+        "1 connection".into()
+    } else {
+        format!("{count} connections")
+    }
 }
 
 #[cfg(test)]

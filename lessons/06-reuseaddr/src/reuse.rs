@@ -1,0 +1,58 @@
+//! Given: the options a listener is made with, and the backlog. Compiled in both builds (the solution's
+//! and your exercise's), so you do not write them.
+
+use std::io;
+
+use socket2::Socket;
+
+// ANCHOR: reuse
+/// The address-reuse options a listener is made with. A new socket has both off, and socket2 leaves
+/// them off until asked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reuse {
+    /// `SO_REUSEADDR`: `bind` may take an address that connections in `TIME_WAIT` (or other connections
+    /// that are not listening) still use, if they were made with the option too (Linux asks it of both).
+    /// It never lets two live listeners share an address on Linux.
+    pub address: bool,
+    /// `SO_REUSEPORT` (Unix only): several live listeners on one address, every one with the option and
+    /// owned by the same user. Linux spreads the new connections among them.
+    pub port: bool,
+}
+
+impl Reuse {
+    /// Neither option: a socket as the kernel makes it.
+    pub const NONE: Reuse = Reuse {
+        address: false,
+        port: false,
+    };
+    /// `SO_REUSEADDR` only: what std's `TcpListener::bind` does on Unix.
+    pub const ADDRESS: Reuse = Reuse {
+        address: true,
+        port: false,
+    };
+    /// `SO_REUSEPORT` only.
+    pub const PORT: Reuse = Reuse {
+        address: false,
+        port: true,
+    };
+}
+
+/// How many connections the kernel may keep ready (handshake done) before `accept` takes them: room for
+/// a burst. The kernel caps it at `net.core.somaxconn` (`/proc/sys/net/core/somaxconn`).
+pub const BACKLOG: i32 = 128;
+
+/// Turns `SO_REUSEPORT` on, where the system has it (Unix but Solaris and illumos).
+#[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+pub(crate) fn set_reuse_port(socket: &Socket) -> io::Result<()> {
+    socket.set_reuse_port(true)
+}
+
+/// Elsewhere (Windows, Solaris, illumos), asking for `SO_REUSEPORT` is an error, not a silent "no".
+#[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
+pub(crate) fn set_reuse_port(_socket: &Socket) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "SO_REUSEPORT does not exist on this system",
+    ))
+}
+// ANCHOR_END: reuse
