@@ -7,7 +7,7 @@
 //! ```
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -153,14 +153,33 @@ fn option_word(reuse: Reuse) -> &'static str {
 }
 
 // ANCHOR: demo
-/// The demo: each step does one thing on real sockets and says what it proves.
+/// The demo: each step does one thing on real sockets and says what it proves. Each listener after the
+/// first is on a fresh port, so that a step's TIME_WAIT does not disturb the next ones.
 fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
     println!("reuseaddr demo: why a server started again gets \"Address already in use\"");
     let mut t = Transcript {
         step: 0,
         surprises: Vec::new(),
     };
+    let listener = listener_without_reuse(&mut t, addr, trace)?;
+    server_closes_first(&mut t, &listener, trace)?;
+    let addr = close_listener(listener, trace)?;
+    rebind_without_reuse(&mut t, addr, trace);
+    rebind_with_reuse_on_the_new_socket_only(&mut t, addr, trace);
+    let addr = reuse_on_both_sockets(&mut t, addr.ip(), trace)?;
+    std_sets_the_option(&mut t, addr, trace)?;
+    client_closes_first(&mut t, addr.ip(), trace)?;
+    two_live_listeners(&mut t, addr.ip(), trace)?;
+    in_short(t)
+}
+// ANCHOR_END: demo
 
+/// Step 1: a listener made with socket2, which leaves SO_REUSEADDR off.
+fn listener_without_reuse(
+    t: &mut Transcript,
+    addr: SocketAddr,
+    trace: &Trace,
+) -> Result<TcpListener> {
     // A fixed --addr used again within 60 s finds this very trap: say so, as `serve` does.
     let listener = traced_listen(addr, Reuse::NONE, trace)
         .map_err(|err| bind_failed(addr, Reuse::NONE, err))?;
@@ -175,17 +194,23 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
             port: false,
         })
     ));
+    Ok(listener)
+}
 
-    let closed = close_one(&listener, Side::Server, trace)?;
+/// Step 2: one connection, which the server closes first; its end is left in TIME_WAIT.
+fn server_closes_first(t: &mut Transcript, listener: &TcpListener, trace: &Trace) -> Result<()> {
+    let closed = close_one(listener, Side::Server, trace)?;
     t.step(format!(
         "A client connects from {}; the server closes first, the client reads the end of the stream \
          (0 bytes) and closes too.",
         closed.remote
     ));
-    show_time_wait(&mut t, closed, "the server's end, which closed first")?;
+    show_time_wait(t, closed, "the server's end, which closed first")
+}
 
-    drop(listener);
-    trace.event(format_args!("close listener {addr}"));
+// ANCHOR: rebind_without_reuse
+/// Step 3: nothing listens any more, and a bind without SO_REUSEADDR still fails: Python's Errno 98.
+fn rebind_without_reuse(t: &mut Transcript, addr: SocketAddr, trace: &Trace) {
     t.step(format!(
         "The listener is closed: nothing listens on {addr}. Bind it again, SO_REUSEADDR off:"
     ));
@@ -200,9 +225,13 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
             "This is Python's \"OSError: [Errno 98] Address already in use\". The connection in \
              TIME_WAIT still holds the address, although nothing listens.",
         );
-        explain_holders(&t, addr, Reuse::NONE);
+        explain_holders(t, addr, Reuse::NONE);
     }
+}
+// ANCHOR_END: rebind_without_reuse
 
+/// Step 4: the forum's fix, SO_REUSEADDR on the new socket only, is refused on Linux.
+fn rebind_with_reuse_on_the_new_socket_only(t: &mut Transcript, addr: SocketAddr, trace: &Trace) {
     t.step(format!("Bind {addr} again, SO_REUSEADDR on this time:"));
     let (again, outcome) = try_bind(addr, Reuse::ADDRESS, trace);
     t.note(&outcome);
@@ -215,18 +244,20 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
              60 s, whatever the successor sets.",
         );
     }
-    drop(again);
+}
 
-    let reusing = traced_listen(SocketAddr::new(addr.ip(), 0), Reuse::ADDRESS, trace)
+/// Step 5: with SO_REUSEADDR on the old listener and the new one, the bind passes TIME_WAIT; without it
+/// on the new one, it does not. Returns the address, whose TIME_WAIT step 6 uses.
+fn reuse_on_both_sockets(t: &mut Transcript, ip: IpAddr, trace: &Trace) -> Result<SocketAddr> {
+    let reusing = traced_listen(SocketAddr::new(ip, 0), Reuse::ADDRESS, trace)
         .context("binding a second listener")?;
     let addr = reusing.local_addr()?;
     t.step(format!(
         "The same again with SO_REUSEADDR on from the start, as std does, on {addr}:"
     ));
     let closed = close_one(&reusing, Side::Server, trace)?;
-    drop(reusing);
-    trace.event(format_args!("close listener {addr}"));
-    show_time_wait(&mut t, closed, "the server's end, as before")?;
+    close_listener(reusing, trace)?;
+    show_time_wait(t, closed, "the server's end, as before")?;
     let (plain, outcome) = try_bind(addr, Reuse::NONE, trace);
     t.note(format!("bind {addr}, SO_REUSEADDR off: {outcome}"));
     if plain.is_some() {
@@ -243,44 +274,51 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
     } else {
         t.note("Both sockets have the option: the bind passes the TIME_WAIT connection.");
     }
-    drop(reused);
+    Ok(addr)
+}
 
+/// Step 6: std's `TcpListener::bind` sets SO_REUSEADDR (on Unix), so it binds past step 5's TIME_WAIT.
+fn std_sets_the_option(t: &mut Transcript, addr: SocketAddr, trace: &Trace) -> Result<()> {
     t.step(format!("std's TcpListener::bind(\"{addr}\"):"));
-    let bound = TcpListener::bind(addr);
-    match &bound {
-        Ok(_) => trace.event(format_args!("TcpListener::bind {addr}: listening")),
-        Err(err) => trace.event(format_args!("TcpListener::bind {addr}: failed: {err}")),
-    }
-    match bound {
-        Ok(std_listener) => {
-            let on = reuse_address_is_on(&std_listener)?;
-            t.note(format!(
-                "bound, and SO_REUSEADDR reads back {}.",
-                if on { "on" } else { "off" }
-            ));
-            if on {
-                t.note(
-                    "The connection of step 5 is still in TIME_WAIT on this address: std set the \
-                     option (on Unix) before it bound, so a Rust server started again at once just \
-                     works, where the same Python server fails.",
-                );
-            } else {
-                t.note("std leaves the option off here (on Windows it would let another program steal the port).");
-            }
+    let std_listener = match TcpListener::bind(addr) {
+        Ok(listener) => {
+            trace.event(format_args!("TcpListener::bind {addr}: listening"));
+            listener
         }
-        Err(err) => t.surprise(format!("std's bind failed: {err}")),
+        Err(err) => {
+            trace.event(format_args!("TcpListener::bind {addr}: failed: {err}"));
+            t.surprise(format!("std's bind failed: {err}"));
+            return Ok(());
+        }
+    };
+    let on = reuse_address_is_on(&std_listener)?;
+    t.note(format!(
+        "bound, and SO_REUSEADDR reads back {}.",
+        if on { "on" } else { "off" }
+    ));
+    if on {
+        t.note(
+            "The connection of step 5 is still in TIME_WAIT on this address: std set the option (on \
+             Unix) before it bound, so a Rust server started again at once just works, where the same \
+             Python server fails.",
+        );
+    } else {
+        t.note("std leaves the option off here (on Windows it would let another program steal the port).");
     }
+    Ok(())
+}
 
-    let listener = traced_listen(SocketAddr::new(addr.ip(), 0), Reuse::NONE, trace)
+/// Step 7: when the client closes first, the TIME_WAIT is on the client's port, and the server's is free.
+fn client_closes_first(t: &mut Transcript, ip: IpAddr, trace: &Trace) -> Result<()> {
+    let listener = traced_listen(SocketAddr::new(ip, 0), Reuse::NONE, trace)
         .context("binding a third listener")?;
     let addr = listener.local_addr()?;
     t.step(format!(
         "Once more without SO_REUSEADDR, on {addr}, but the client closes first this time:"
     ));
     let closed = close_one(&listener, Side::Client, trace)?;
-    drop(listener);
-    trace.event(format_args!("close listener {addr}"));
-    show_time_wait(&mut t, closed, "the client's end, which closed first")?;
+    close_listener(listener, trace)?;
+    show_time_wait(t, closed, "the client's end, which closed first")?;
     // The server's end goes through LAST_ACK: wait until it is gone, or the bind could come too early.
     if !wait_until_gone(closed.remote, closed.local, STATE_WAIT).unwrap_or(true) {
         t.surprise(format!("the server's end {} did not close", closed.remote));
@@ -297,52 +335,13 @@ fn demo(addr: SocketAddr, trace: &Trace) -> Result<()> {
             "the bind failed although the client closed first: {outcome}"
         ));
     }
-
-    two_live_listeners(&mut t, SocketAddr::new(addr.ip(), 0), trace)?;
-
-    println!();
-    if t.surprises.is_empty() {
-        println!(
-            "In short: the side that closes first keeps its end in TIME_WAIT for 60 s, and that holds the \
-             address. SO_REUSEADDR, on the old socket and the new one, lets a new listener bind past it. \
-             std's TcpListener sets it for you on Unix."
-        );
-        Ok(())
-    } else {
-        anyhow::bail!(
-            "{} step(s) did not go as on Linux: {}",
-            t.surprises.len(),
-            t.surprises.join("; ")
-        )
-    }
-}
-// ANCHOR_END: demo
-
-/// One connection to `listener`, closed with `first` closing first.
-fn close_one(listener: &TcpListener, first: Side, trace: &Trace) -> Result<reuseaddr::Closed> {
-    let (client, server) =
-        connect_pair(listener, DEMO_TIMEOUT).context("connecting to the demo's listener")?;
-    trace.event(format_args!(
-        "connect {} -> {}; accept",
-        client.local_addr()?,
-        client.peer_addr()?
-    ));
-    let closed = close_connection(client, server, first).context("closing the connection")?;
-    let (first, second) = match first {
-        Side::Client => ("client", "server"),
-        Side::Server => ("server", "client"),
-    };
-    trace.event(format_args!(
-        "close the {first}'s end {}; the {second} reads 0 bytes (peer closed); close the {second}'s end",
-        closed.local
-    ));
-    Ok(closed)
+    Ok(())
 }
 
-/// Two live listeners on one address: refused with SO_REUSEADDR, allowed with SO_REUSEPORT.
-fn two_live_listeners(t: &mut Transcript, ip_only: SocketAddr, trace: &Trace) -> Result<()> {
-    let first =
-        traced_listen(ip_only, Reuse::ADDRESS, trace).context("binding a fourth listener")?;
+/// Step 8: two live listeners on one address: refused with SO_REUSEADDR, allowed with SO_REUSEPORT.
+fn two_live_listeners(t: &mut Transcript, ip: IpAddr, trace: &Trace) -> Result<()> {
+    let first = traced_listen(SocketAddr::new(ip, 0), Reuse::ADDRESS, trace)
+        .context("binding a fourth listener")?;
     let addr = first.local_addr()?;
     t.step(format!(
         "A live listener on {addr} (SO_REUSEADDR on); a second one on the same address:"
@@ -376,6 +375,54 @@ fn two_live_listeners(t: &mut Transcript, ip_only: SocketAddr, trace: &Trace) ->
         ));
     }
     Ok(())
+}
+
+/// The end of the demo: the lesson in three sentences, or the steps that went otherwise than on Linux.
+fn in_short(t: Transcript) -> Result<()> {
+    println!();
+    if t.surprises.is_empty() {
+        println!(
+            "In short: the side that closes first keeps its end in TIME_WAIT for 60 s, and that holds the \
+             address. SO_REUSEADDR, on the old socket and the new one, lets a new listener bind past it. \
+             std's TcpListener sets it for you on Unix."
+        );
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} step(s) did not go as on Linux: {}",
+            t.surprises.len(),
+            t.surprises.join("; ")
+        )
+    }
+}
+
+/// Closes a listener of the demo (the connections it accepted are closed already); returns its address.
+fn close_listener(listener: TcpListener, trace: &Trace) -> Result<SocketAddr> {
+    let addr = listener.local_addr()?;
+    drop(listener);
+    trace.event(format_args!("close listener {addr}"));
+    Ok(addr)
+}
+
+/// One connection to `listener`, closed with `first` closing first.
+fn close_one(listener: &TcpListener, first: Side, trace: &Trace) -> Result<reuseaddr::Closed> {
+    let (client, server) =
+        connect_pair(listener, DEMO_TIMEOUT).context("connecting to the demo's listener")?;
+    trace.event(format_args!(
+        "connect {} -> {}; accept",
+        client.local_addr()?,
+        client.peer_addr()?
+    ));
+    let closed = close_connection(client, server, first).context("closing the connection")?;
+    let (first, second) = match first {
+        Side::Client => ("client", "server"),
+        Side::Server => ("server", "client"),
+    };
+    trace.event(format_args!(
+        "close the {first}'s end {}; the {second} reads 0 bytes (peer closed); close the {second}'s end",
+        closed.local
+    ));
+    Ok(closed)
 }
 
 /// Shows the connection's end in the kernel's table, and checks that it is in TIME_WAIT.
