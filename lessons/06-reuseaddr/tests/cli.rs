@@ -1,6 +1,6 @@
 //! The `reuseaddr` program itself: the demo's transcript, and the server stopped and started again as a
-//! learner would, against `nc` and `python3`. Every child process has a timeout, and each server is
-//! killed when its test ends.
+//! learner would, against `nc` and the tutorials' Python server (`python/restart_server.py`). Every child
+//! process has a timeout, and each server is killed when its test ends.
 //!
 //! Tests that start a server again on the same port use a loopback address of their own (127.0.0.30 and
 //! up), where no other test's socket can take or hold that port in between.
@@ -8,17 +8,22 @@
 //! A test that needs `nc` or `python3` says so and skips when it is missing, except under `CI=true` or
 //! `REQUIRE_PEERS=1`, where that is a failure.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use test_support::{
     IO_TIMEOUT, PROCESS_TIMEOUT, Peer, ServerProcess, assert_help_quoted_in_book, connect, peer,
-    read_line,
+    read_line, read_until_closed,
 };
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_reuseaddr");
+
+/// The tutorials' first server, as a learner types it before the "port reuse" line (the chapter's
+/// "From Python" starts from it).
+const RESTART_SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/restart_server.py");
 
 /// `reuseaddr` with a timeout on the whole run.
 fn reuseaddr() -> Command {
@@ -239,60 +244,113 @@ fn nc_gets_the_line_and_the_end_of_the_stream() {
         .stdout(predicate::str::starts_with("Hello from reuseaddr serve"));
 }
 
-/// The same story in Python, the learner's own language: a Python server without SO_REUSEADDR closes a
-/// connection first and leaves TIME_WAIT; binding again gets `[Errno 98]`; and `reuseaddr serve`, with
-/// SO_REUSEADDR, reads the kernel's table and says the TIME_WAIT was left by a program without it.
-#[cfg(target_os = "linux")]
-#[test]
-fn a_python_server_without_so_reuseaddr_leaves_the_same_trap() {
-    let Some(python) = peer(Peer::Python3) else {
-        return;
-    };
-    let script = r#"
-import socket
-listener = socket.socket()
-listener.bind(("127.0.0.35", 0))
-listener.listen()
-addr = listener.getsockname()
-client = socket.create_connection(addr, timeout=3)
-server, _ = listener.accept()
-server.close()                         # the server closes first
-assert client.recv(16) == b""          # the client reads the end of the stream
-client.close()
-listener.close()
-again = socket.socket()
-try:
-    again.bind(addr)
-    print("bound")
-except OSError as err:
-    print(err)
-print(f"{addr[0]}:{addr[1]}")
-"#;
+/// Serves one client of the tutorials' server (`python/restart_server.py`): sends a line, reads the
+/// answer and the end of the stream (the server closes first), then closes. Returns the client's end and
+/// the server's.
+#[track_caller]
+fn served_once_by_python(addr: SocketAddr) -> (SocketAddr, SocketAddr) {
+    let mut client = connect(addr);
+    let ends = (client.local_addr().unwrap(), client.peer_addr().unwrap());
+    client.write_all(b"hello\n").unwrap();
+    assert_eq!(
+        read_until_closed(&mut client),
+        b"got it\n",
+        "the tutorials' server answers one line and closes"
+    );
+    ends
+}
+
+/// The tutorials' server run again on `addr` (with `--reuse`, the forum's line, when asked): it should
+/// stop at `bind` with Python's Errno 98.
+#[track_caller]
+fn assert_python_cannot_bind_again(python: &Path, addr: &str, reuse: bool) {
+    let mut args = vec![RESTART_SERVER];
+    if reuse {
+        args.push("--reuse");
+    }
+    args.push(addr);
     let output = Command::new(python)
-        .args(["-c", script])
+        .args(&args)
         .timeout(PROCESS_TIMEOUT)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
     assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
+        stderr.contains("OSError: [Errno 98] Address already in use"),
+        "python3 {args:?} should fail at bind:\n{stderr}"
     );
-    let mut lines = stdout.lines();
-    assert_eq!(
-        lines.next(),
-        Some("[Errno 98] Address already in use"),
-        "{stdout}"
+}
+
+/// The learner's own server (`python/restart_server.py`, no SO_REUSEADDR) serves a client and closes
+/// first; started again at once, it fails with Errno 98, and so does the forum's fix (`--reuse`), since
+/// the old socket lacked the option. `reuseaddr serve` cannot bind that address either, with SO_REUSEADDR
+/// or without (the naive server's own bug, which no successor can undo), and its message says why: a
+/// connection in TIME_WAIT made by a program without SO_REUSEADDR, so wait for it to expire.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_tutorials_server_started_again_fails_with_errno_98_and_serve_says_why() {
+    use reuseaddr::{TcpState, wait_for_state};
+
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(&python, [RESTART_SERVER, "--addr", "127.0.0.35:0"]);
+    let addr = server.addr();
+    let (client_end, server_end) = served_once_by_python(addr);
+    let (exited_well, stderr) = server.wait_for_exit();
+    assert!(exited_well, "it serves one client and exits: {stderr}");
+    assert!(
+        wait_for_state(server_end, client_end, TcpState::TimeWait, IO_TIMEOUT).unwrap(),
+        "the Python server closed first: its end should be in TIME_WAIT"
     );
-    let addr = lines.next().expect("the address");
+
+    let addr = addr.to_string();
+    assert_python_cannot_bind_again(&python, &addr, false);
+    assert_python_cannot_bind_again(&python, &addr, true);
     reuseaddr()
-        .args(["serve", "--addr", addr])
+        .args(["serve", "--addr", &addr])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(format!("binding {addr}: Address already in use"))
+                .and(predicate::str::contains(
+                    "1 connection in TIME_WAIT, made by a program that did not set SO_REUSEADDR",
+                ))
+                .and(predicate::str::contains("wait for it to expire")),
+        );
+    reuseaddr()
+        .args(["serve", "--no-reuse", "--addr", &addr])
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
-            "made by a program that did not set SO_REUSEADDR",
+            "1 connection in TIME_WAIT: this side closed it first",
         ));
+}
+
+/// After `reuseaddr serve` (with SO_REUSEADDR) served a client and stopped, the tutorials' server binds
+/// its address only with the forum's line: SO_REUSEADDR on both sockets passes the TIME_WAIT. It then
+/// serves a client as usual.
+#[cfg(target_os = "linux")]
+#[test]
+fn after_serve_the_tutorials_server_binds_again_only_with_so_reuseaddr() {
+    let Some(python) = peer(Peer::Python3) else {
+        return;
+    };
+    let server = ServerProcess::start(PROGRAM, ["serve", "--addr", "127.0.0.36:0"]);
+    let addr = server.addr();
+    greeted_and_closed_by(addr);
+    server.stop();
+
+    assert_python_cannot_bind_again(&python, &addr.to_string(), false);
+    let again = ServerProcess::start(
+        &python,
+        [RESTART_SERVER, "--reuse", "--addr", &addr.to_string()],
+    );
+    assert_eq!(again.addr(), addr);
+    served_once_by_python(addr);
+    let (exited_well, stderr) = again.wait_for_exit();
+    assert!(exited_well, "{stderr}");
 }
 
 #[test]
