@@ -497,14 +497,34 @@ fn serve(addr: SocketAddr, no_reuse: bool, timeout: Duration, trace: &Trace) -> 
             }
         };
         trace.event(format_args!("accept {peer}"));
+        let local = stream.local_addr()?;
         match serve_one(Traced::new(stream, trace.clone()), timeout) {
-            Ok(()) => println!(
-                "served {peer}: the server closed first; that connection is in TIME_WAIT here"
-            ),
+            Ok(()) => println!("served {peer}: {}", who_waits(local, peer)),
             Err(err) => println!("{peer}: {err:#}"),
         }
     }
 }
+
+/// Which end of a served connection waits in TIME_WAIT, from the kernel's table. Most often the server's:
+/// it sends its FIN right after its line. But a client that closes as soon as it has the line (the
+/// tutorials' clients: one `recv`, then `close`) can close before that FIN leaves, and then it is the
+/// client that closed first.
+fn who_waits(local: SocketAddr, peer: SocketAddr) -> &'static str {
+    let here = "the server closed first; that connection is in TIME_WAIT here";
+    match wait_for_state(local, peer, TcpState::TimeWait, CLOSE_CHECK) {
+        Ok(false)
+            if wait_for_state(peer, local, TcpState::TimeWait, CLOSE_CHECK).unwrap_or(false) =>
+        {
+            "the client closed first (once it had the line, before this server's FIN left), so the \
+             TIME_WAIT is on the client's side, and this port is not held by it"
+        }
+        // Waiting on this side, or the table cannot be read (not Linux): what the server meant to do.
+        _ => here,
+    }
+}
+
+/// How long `serve` looks for a served connection's TIME_WAIT: on loopback it is there at once.
+const CLOSE_CHECK: Duration = Duration::from_millis(100);
 
 /// The most a client may send before it closes; more is thrown away with the connection.
 const MAX_DRAIN: usize = 64 * 1024;
