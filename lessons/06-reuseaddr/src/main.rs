@@ -46,7 +46,8 @@ enum Command {
         trace: TraceArg,
     },
     /// A server to stop (Ctrl-C) and start again by hand. Each client gets one line, and the server closes
-    /// the connection first, so every connection leaves a TIME_WAIT on the server's side.
+    /// the connection first, so a connection usually leaves its TIME_WAIT on the server's side (serve says
+    /// when the client was quicker).
     Serve {
         #[command(flatten)]
         listen: ListenArgs,
