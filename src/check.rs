@@ -123,12 +123,15 @@ fn print_results(steps: &[Step], results: &[StepResult]) {
 /// Every step passes: say so, and what comes next.
 fn say_done(course: &Course, lesson: &Lesson, total: usize) -> Result<()> {
     println!("All {total} steps pass: lesson {} is done!", lesson.label());
-    // The first lesson not done according to the progress file, which may come before this one.
+    // The next lesson not done after this one (or, after the last, the first not done), and any skipped.
     let progress = Progress::load(&course.progress_file)?;
     match list::next_lesson(course, &progress) {
         Some((next, step)) => {
             println!("Lesson {} is next: {}.", next.label(), next.title);
             println!("{}", course.next_step(next, step.as_ref()));
+            if let Some(left) = list::earlier_left(course, &progress, next) {
+                println!("{left}");
+            }
         }
         None => println!(
             "Now {} `cargo run` shows the map.",

@@ -79,7 +79,9 @@ pub fn run(course: &Course) -> Result<u8> {
 }
 
 /// The lesson to work on next according to `progress`, and the step of it that failed at its last check:
-/// the first lesson in progress, else the first not started. `None` when no lesson with steps is left.
+/// the lesson checked last if it is not done, else the next one after it not done, else the first one not
+/// done. So a learner who starts with lesson 05 goes on to 06, and `earlier_left` names 01 to 04.
+/// `None` when no lesson with steps is left.
 pub fn next_lesson<'a>(
     course: &'a Course,
     progress: &Progress,
@@ -89,24 +91,51 @@ pub fn next_lesson<'a>(
 }
 
 fn next_row<'a>(progress: &Progress, rows: &[Row<'a>]) -> Option<(&'a Lesson, Option<Step>)> {
-    let in_progress = rows
+    let open = |row: &&Row| row.steps.is_some() && row.status != Status::Done;
+    let from = last_checked(progress, rows).unwrap_or(0);
+    let row = rows[from..]
         .iter()
-        .find(|row| matches!(row.status, Status::InProgress { .. }) && row.steps.is_some());
-    if let Some(row) = in_progress {
-        let failing = progress
-            .check(&row.lesson.label())
-            .and_then(|record| record.failing);
-        let step = row
-            .steps
-            .iter()
-            .flatten()
-            .find(|step| Some(step.number) == failing)
-            .cloned();
-        return Some((row.lesson, step));
-    }
-    rows.iter()
-        .find(|row| row.status == Status::NotStarted && row.steps.is_some())
-        .map(|row| (row.lesson, None))
+        .find(open)
+        .or_else(|| rows.iter().find(open))?;
+    let failing = progress
+        .check(&row.lesson.label())
+        .and_then(|record| record.failing);
+    let step = row
+        .steps
+        .iter()
+        .flatten()
+        .find(|step| Some(step.number) == failing)
+        .cloned();
+    Some((row.lesson, step))
+}
+
+/// Where in `rows` the lesson checked last is; `None` before any check (or if it left the course).
+fn last_checked(progress: &Progress, rows: &[Row]) -> Option<usize> {
+    let label = progress.last_checked()?;
+    rows.iter().position(|row| row.lesson.label() == label)
+}
+
+/// `Not done yet before it: 01, 02 (in progress) and 04.` for the lessons before `next` that are not done,
+/// so that going on from the lesson just finished never hides the ones skipped. `None` when there are none.
+pub fn earlier_left(course: &Course, progress: &Progress, next: &Lesson) -> Option<String> {
+    let left: Vec<String> = rows(course, progress)
+        .iter()
+        .take_while(|row| row.lesson.number != next.number)
+        .filter(|row| row.steps.is_some() && row.status != Status::Done)
+        .map(|row| match row.status {
+            Status::InProgress { .. } => format!("{} (in progress)", row.lesson.label()),
+            _ => row.lesson.label(),
+        })
+        .collect();
+    let (last, rest) = left.split_last()?;
+    let list = match rest {
+        [] => last.clone(),
+        _ => format!("{} and {last}", rest.join(", ")),
+    };
+    let lessons = if rest.is_empty() { "lesson" } else { "lessons" };
+    Some(format!(
+        "Not done yet before it: {lessons} {list} (`cargo run -- check N` takes them in any order)."
+    ))
 }
 
 /// What to say when every lesson with an exercise is done; `mention_coming` adds the lessons still to come
@@ -122,10 +151,16 @@ pub fn all_done_line(course: &Course, mention_coming: bool) -> String {
     line
 }
 
-/// The lesson you were working on (the first one in progress), else the first you have not started.
+/// The lesson to go on with (see `next_lesson`), and the earlier lessons still left.
 fn next_line(course: &Course, progress: &Progress, rows: &[Row]) -> String {
     match next_row(progress, rows) {
-        Some((lesson, step)) => course.next_step(lesson, step.as_ref()),
+        Some((lesson, step)) => {
+            let next = course.next_step(lesson, step.as_ref());
+            match earlier_left(course, progress, lesson) {
+                Some(left) => format!("{next}\n{left}"),
+                None => next,
+            }
+        }
         None if rows.iter().all(|row| row.steps.is_none()) => {
             "Next: no lesson has its exercise yet; come back after the next update of the course."
                 .to_string()

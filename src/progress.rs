@@ -5,6 +5,7 @@
 //! ```text
 //! lesson 01 passed=2 total=4 failing=3
 //! hints 01 step=3 shown=1
+//! last 01
 //! ```
 //!
 //! The file only remembers; it decides nothing. Deleting it starts the map over and never touches an
@@ -41,6 +42,8 @@ pub struct Progress {
     checks: BTreeMap<String, CheckRecord>,
     /// Per lesson and step: how many of the step's hints were shown.
     hints: BTreeMap<(String, u32), u32>,
+    /// The lesson checked most recently: the map goes on from there, whatever order lessons are done in.
+    last: Option<String>,
 }
 
 const HEADER: &str = "\
@@ -94,6 +97,7 @@ impl Progress {
                         },
                     );
                 }
+                ("last", ..) => progress.last = Some(lesson.to_string()),
                 ("hints", ..) => {
                     if let (Some(&step), Some(&shown)) = (fields.get("step"), fields.get("shown")) {
                         progress.hints.insert((lesson.to_string(), step), shown);
@@ -120,6 +124,9 @@ impl Progress {
         for ((lesson, step), shown) in &self.hints {
             text.push_str(&format!("hints {lesson} step={step} shown={shown}\n"));
         }
+        if let Some(lesson) = &self.last {
+            text.push_str(&format!("last {lesson}\n"));
+        }
         text
     }
 
@@ -127,8 +134,15 @@ impl Progress {
         self.checks.get(lesson).copied()
     }
 
+    /// Remembers what a check of `lesson` found, and that it is the lesson checked last.
     pub fn record_check(&mut self, lesson: &str, record: CheckRecord) {
         self.checks.insert(lesson.to_string(), record);
+        self.last = Some(lesson.to_string());
+    }
+
+    /// The lesson checked most recently, if any check has run.
+    pub fn last_checked(&self) -> Option<&str> {
+        self.last.as_deref()
     }
 
     /// Where the lesson stands. `steps_now` is how many steps the lesson has today: a lesson that gained a
@@ -194,6 +208,10 @@ mod tests {
         assert!(text.contains("lesson 01 passed=2 total=4 failing=3\n"));
         assert!(text.contains("lesson 02 passed=5 total=5\n"));
         assert!(text.contains("hints 01 step=3 shown=2\n"));
+        assert!(
+            text.contains("last 02\n"),
+            "the lesson checked last: {text}"
+        );
         assert_eq!(Progress::parse(&text), progress);
     }
 

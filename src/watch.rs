@@ -26,8 +26,8 @@ const POLL: Duration = Duration::from_millis(500);
 /// How many lines of the failing step's message to show: the first lines say what went wrong.
 const MESSAGE_LINES: usize = 8;
 
-/// How many lines of the step's first hint to show at most; hints are a few lines, and the first one is
-/// shown whole unless it is unusually long. `course hint` shows the later ones.
+/// How many lines of the step's hint to show at most; hints are a few lines, and one is shown whole
+/// unless it is unusually long.
 const HINT_LINES: usize = 12;
 
 pub fn run(course: &Course, wanted: Option<&str>, limit: Duration) -> Result<u8> {
@@ -117,31 +117,59 @@ fn check_once(course: &Course, lesson: &Lesson, limit: Duration) -> Result<bool>
         _ => String::new(),
     };
     text::print_indented(&message);
-    if let Some(hint) = first_hint(lesson, step) {
-        println!("Hint:");
-        text::print_indented(&hint);
+    let mut progress = Progress::load(&course.progress_file)?;
+    let seen = progress.hints_shown(&lesson.label(), step.number) as usize;
+    if let Some(hint) = hint_reached(lesson, step, seen) {
+        println!("{}", hint.heading);
+        text::print_indented(&hint.text);
+        if seen == 0 {
+            // Shown now, so `cargo run -- hint` goes on with the next one instead of repeating it.
+            progress.set_hints_shown(&lesson.label(), step.number, 1);
+            progress.save(&course.progress_file)?;
+        }
     }
     println!(
-        "The whole task and every hint: cargo run -- check {} | cargo run -- hint {}",
+        "The whole task: cargo run -- check {} | the next hint: cargo run -- hint {}",
         lesson.number, lesson.number
     );
     Ok(false)
 }
 
-/// The first lines of the step's first hint, or `None` when the lesson has none for it.
-fn first_hint(lesson: &Lesson, step: &Step) -> Option<String> {
+/// One hint of the failing step, as `watch` shows it.
+struct Shown {
+    /// `Hint 2 of 3 for step 4 (the last you asked for):`
+    heading: String,
+    /// Its first `HINT_LINES` lines.
+    text: String,
+}
+
+/// The hint of `step` the learner has reached: the last one `cargo run -- hint` showed them (`seen` of
+/// them so far), or the first before they asked for any. `None` when the lesson has none for the step.
+fn hint_reached(lesson: &Lesson, step: &Step, seen: usize) -> Option<Shown> {
     let sections = hint::load(lesson).ok()?;
-    let first = sections
+    let hints = &sections
         .iter()
         .find(|section| section.step == step.number)?
-        .hints
-        .first()?;
-    let lines: Vec<&str> = first.trim().lines().collect();
-    let mut shown = lines[..lines.len().min(HINT_LINES)].join("\n");
+        .hints;
+    let index = seen.clamp(1, hints.len().max(1)) - 1;
+    let hint = hints.get(index)?;
+    let which = if seen == 0 {
+        ""
+    } else {
+        " (the last you asked for)"
+    };
+    let heading = format!(
+        "Hint {} of {} for step {}{which}:",
+        index + 1,
+        hints.len(),
+        step.number
+    );
+    let lines: Vec<&str> = hint.trim().lines().collect();
+    let mut text = lines[..lines.len().min(HINT_LINES)].join("\n");
     if lines.len() > HINT_LINES {
-        shown.push_str(" ...");
+        text.push_str(" ...");
     }
-    Some(shown)
+    Some(Shown { heading, text })
 }
 
 /// What a save changes: a file's path, modification time and size.

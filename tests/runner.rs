@@ -196,6 +196,54 @@ fn the_map_lists_every_lesson_in_order_with_its_title_and_one_next_step() {
         .stdout(map);
 }
 
+/// A learner who does a later lesson first (05, say) goes on from it (06), and the map names the earlier
+/// lessons still left rather than sending them back to 01 without a word.
+#[test]
+fn after_a_later_lesson_is_done_first_next_goes_on_from_it_and_names_the_earlier_ones_left() {
+    let sandbox = Sandbox::new(Exercise::Shipped);
+    let folders = lessons(&sandbox.root);
+    if folders.len() < 3 {
+        return;
+    }
+    let all: Vec<Expected> = folders.iter().map(|folder| Expected::of(folder)).collect();
+    let (done, next) = (&all[all.len() - 2], &all[all.len() - 1]);
+    let steps = done.steps.len();
+    fs::write(
+        &sandbox.progress,
+        format!(
+            "lesson {} passed={steps} total={steps}\nlesson {} passed=0 total=3 failing=1\nlast {}\n",
+            done.label, all[1].label, done.label
+        ),
+    )
+    .unwrap();
+    let map = stdout_of(sandbox.course(QUICK).assert().success().get_output());
+    let line = map
+        .lines()
+        .find(|line| line.starts_with("Next: "))
+        .unwrap_or_else(|| panic!("no Next line:\n{map}"));
+    assert!(
+        line.ends_with(&format!("cargo run -- check {}", next.number)),
+        "after lesson {} is done, Next should go on to lesson {}: {line}",
+        done.label,
+        next.label
+    );
+    let earlier: Vec<String> = all[..all.len() - 2]
+        .iter()
+        .map(|lesson| lesson.label.clone())
+        .collect();
+    let left = map
+        .lines()
+        .find(|line| line.starts_with("Not done yet before it: "))
+        .unwrap_or_else(|| panic!("the earlier lessons left are not named:\n{map}"));
+    for label in &earlier {
+        assert!(left.contains(label.as_str()), "{label} missing: {left}");
+    }
+    assert!(
+        left.contains(&format!("{} (in progress)", all[1].label)),
+        "{left}"
+    );
+}
+
 #[test]
 fn a_lesson_that_does_not_exist_is_a_usage_error_that_lists_the_lessons() {
     let sandbox = Sandbox::new(Exercise::Shipped);
@@ -839,13 +887,32 @@ fn watch_checks_again_on_each_save_and_moves_on_when_the_lesson_is_done() {
         lesson.steps.len(),
         step_title(&sandbox.lesson(), 1)
     ));
-    watch.wait_for("Hint:");
+    let (_, hints) = hint_line(&read(&sandbox.lesson().join("hints.md")), 1, 1);
+    watch.wait_for(&format!("Hint 1 of {hints} for step 1:"));
     watch.wait_for("for your next save");
     assert!(
         !watch.seen.contains("step 2") && !watch.seen.contains("Step 2"),
         "only the step the learner is on is shown:\n{}",
         watch.seen
     );
+
+    // `watch` showed hint 1, so `hint` goes on with hint 2, and the next check shows the hint reached.
+    if hints >= 2 {
+        sandbox
+            .course(QUICK)
+            .args(["hint", &lesson.number.to_string()])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("Hint 2 of {hints}:")));
+        let exercise = sandbox.lesson().join("src/exercise.rs");
+        let mut text = read(&exercise);
+        text.push_str("\n// still thinking\n");
+        fs::write(&exercise, text).unwrap();
+        watch.wait_for(&format!(
+            "Hint 2 of {hints} for step 1 (the last you asked for):"
+        ));
+        watch.wait_for("for your next save");
+    }
 
     // The learner saves a finished exercise.
     let exercise = sandbox.lesson().join("src/exercise.rs");
