@@ -29,6 +29,10 @@ pub fn receive_text(mut reader: impl Read, mut out: impl Write) -> io::Result<u6
     // TODO(step 2): read into a buffer (`[0u8; 4096]`) in a loop until `read` returns `Ok(0)`, the end of
     //   stream. Write what each read returned to `out` (only `buf[..n]`!) and count the bytes.
     //   An error of kind `Interrupted` means "try again"; any other error is returned.
+    //   `out` is a writer like any other: one `write` may take only part of what it is given (its return
+    //   value says how much), so write with the method that writes everything. And `flush` it after each
+    //   read: standard output keeps a line until its newline comes, so a prompt like `Name? ` would stay
+    //   invisible while the server waits for the answer.
     // TODO(step 3): a character can be split across two reads. Keep the bytes of an unfinished character
     //   for the next read (`std::str::from_utf8` and its error's `valid_up_to()` / `error_len()` tell
     //   where it starts), and write invalid bytes as `char::REPLACEMENT_CHARACTER`.
