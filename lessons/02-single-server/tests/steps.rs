@@ -68,6 +68,11 @@ fn step_2_reply_hello_to_each_line() {
     session.send(b"Carol\nDave\n", "two lines in one write");
     let context = "two lines arrived in one write: each gets its reply";
     assert_eq!(session.read_line(context), "Hello, Carol!\n", "{context}");
+    let context = "after `Carol\\nDave\\n` in one write and the reply to `Carol`, the reply to `Dave` is \
+         due. If it never comes: a `BufReader` reads ahead, and its one `read` took both lines while \
+         `read_until` returned only the first, so `Dave` waits in its buffer; a new `BufReader` per line \
+         drops the old one, and `Dave` with it. Make one `BufReader` before the loop and read every line \
+         through it";
     assert_eq!(session.read_line(context), "Hello, Dave!\n", "{context}");
     session.send(b"exit\n", "the line `exit`");
     session.assert_closed("the line `exit`");
@@ -98,7 +103,10 @@ fn step_2_reply_hello_to_each_line() {
 /// server closes, and a plain drop would send a reset. The client must read the error line and then end of
 /// stream (`Ok(0)`), never `ConnectionReset`. Last, `close_politely` on its own: a server that wrote more
 /// than a slow client has read yet, with the client's bytes unread, closes politely, and the client
-/// receives every byte, then end of stream.
+/// receives every byte, then end of stream. And a polite close ends whatever the client does: it stops
+/// reading after `CLOSE_DRAIN_BYTES` from a client that sends four times that, and after
+/// `CLOSE_DRAIN_TIME` (1 s: this part of the step takes that long) from a client that sends a byte every
+/// 10 ms, or nothing, and never closes.
 #[test]
 fn step_3_cap_the_line_length() {
     let config = Config {
@@ -152,6 +160,7 @@ fn step_3_cap_the_line_length() {
     session.assert_end(SessionEnd::LineTooLong, "after a 150 KB line");
 
     common::check_close_politely_delivers_everything();
+    common::check_close_politely_stops_draining();
 }
 
 /// Step 4: a client that sends nothing for `Config::idle_timeout` (here 200 ms) is told so in a line that
@@ -188,6 +197,9 @@ fn step_4_drop_idle_clients() {
 /// (`serve_client` returns one of kind `UnexpectedEof`, and half a line gets no reply). Then, against
 /// `serve`: the first client resets its connection in the middle of a line, the second disconnects in the
 /// middle of a line; each error is reported on stderr, and the third client is greeted and answered.
+/// Last, `accept` itself fails: the test puts the listener in non-blocking mode, where `accept` fails
+/// with `WouldBlock` while no client is waiting. `serve` reports each failure, pauses and tries again, so
+/// the client that comes once the listener blocks again is greeted.
 #[test]
 fn step_5_a_failing_client_does_not_stop_the_server() {
     let mut session = start_session(Config::default());
@@ -237,7 +249,12 @@ fn step_5_a_failing_client_does_not_stop_the_server() {
         server.read_line(&mut third, "the client after a mid-line disconnect"),
         "Hello, Carol!\n"
     );
-    server.assert_closed(&mut third, "`exit`");
+    server.assert_closed(
+        &mut third,
+        "`Carol\\nexit\\n`, sent in one write (`exit` must not be lost with a `BufReader` made per line)",
+    );
     serve_result(&server)
         .expect("serve should return Ok(()) after max_clients clients, even when some failed");
+
+    common::check_serve_goes_on_after_failed_accepts();
 }

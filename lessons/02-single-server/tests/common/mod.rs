@@ -6,15 +6,18 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use shared::trace::{Trace, Traced};
-use single_server::{Config, SessionEnd, close_politely, serve, serve_client};
+use single_server::{
+    CLOSE_DRAIN_BYTES, CLOSE_DRAIN_TIME, Config, SessionEnd, close_politely, serve, serve_client,
+};
 use test_support::{
-    IO_TIMEOUT, Outcome, ServerThread, describe_returned, panic_message, read_end_of_stream,
-    with_timeouts,
+    IO_TIMEOUT, Outcome, ServerThread, caught_any, describe_returned, panic_message,
+    read_end_of_stream, with_timeouts,
 };
 
 /// What to do when the server sends a reset where end of stream was expected, for failure messages.
@@ -259,4 +262,165 @@ pub fn check_close_politely_delivers_everything() {
             err.kind()
         ),
     }
+}
+
+/// How long [`check_serve_goes_on_after_failed_accepts`] keeps `accept` failing: a few of `serve`'s
+/// retries (the reference pauses 50 ms after each failure, and gives up after 20 in a row).
+const FAILING_ACCEPTS_FOR: Duration = Duration::from_millis(200);
+
+/// `serve` on a listener whose `accept` fails for a while: in non-blocking mode, `accept` returns
+/// `WouldBlock` at once while no client is waiting, a real error of a real `accept`. `serve` must report
+/// it and try again; once the listener blocks again, the client that comes is greeted.
+pub fn check_serve_goes_on_after_failed_accepts() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    // A clone is the same socket: its mode is the listener's, which `serve` holds.
+    let same_socket = listener.try_clone().unwrap();
+    same_socket.set_nonblocking(true).unwrap();
+    let config = config_for(1);
+    let server = ServerThread::on(listener, move |listener| {
+        serve(listener, &config, &Trace::off())
+    });
+    if let Some(done) = server.try_finish(FAILING_ACCEPTS_FOR) {
+        let did = match &done {
+            Ok(Ok(())) => "returned Ok(())".to_string(),
+            Ok(Err(err)) => format!("returned Err({:?}: {err})", err.kind()),
+            Err(panic) => panic.clone(),
+        };
+        panic!(
+            "`accept` failed (the test made the listener non-blocking, so `accept` fails with \
+             WouldBlock while no client is waiting), and serve {did}, before any client came: every \
+             client after it would be refused. On a real server `accept` fails the same way for one \
+             client (it gave up before you accepted it) or for a moment (no file descriptor free). \
+             Report the error on stderr, pause a moment (`thread::sleep`) and `continue` the loop, \
+             instead of `listener.accept()?`"
+        );
+    }
+    same_socket.set_nonblocking(false).unwrap();
+    let mut client = server.connect("the client after the failed accepts");
+    let who = "the client that came after several failed accepts";
+    assert_eq!(server.read_line(&mut client, who), "Welcome\n");
+    client.write_all(b"exit\n").unwrap();
+    server.assert_closed(&mut client, "`exit`");
+    serve_result(&server).expect("serve should return Ok(()) after max_clients clients");
+}
+
+/// A connection on loopback, `(client, server)`, both with [`IO_TIMEOUT`] on reads and writes: the
+/// server's read timeout stands for the idle timeout `serve_client` sets.
+fn connected_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    (with_timeouts(client), with_timeouts(server))
+}
+
+/// `close_politely(server)` on a thread; the receiver hears when it returns (or panics).
+fn close_on_thread(server: TcpStream, trace: Trace) -> mpsc::Receiver<Outcome<()>> {
+    let (done, returned) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(caught_any(|| close_politely(Traced::new(server, trace))));
+    });
+    returned
+}
+
+/// How long `close_politely` may take against a client that never stops: its own limit, and a second more
+/// for a loaded machine.
+fn drain_limit() -> Duration {
+    CLOSE_DRAIN_TIME + Duration::from_secs(1)
+}
+
+/// Checks that `close_politely` stops draining (step 3): after [`CLOSE_DRAIN_BYTES`] from a client that
+/// sends more (as `nc HOST PORT < /dev/zero` does), and after [`CLOSE_DRAIN_TIME`] from a client that
+/// keeps sending a byte now and then, or sends nothing and stays connected. Meanwhile the next client
+/// waits, so a polite close must not last as long as a client likes.
+pub fn check_close_politely_stops_draining() {
+    let mut problems = Vec::new();
+
+    // A client that keeps sending a byte every 10 ms, and one that sends nothing; both stay connected
+    // until the test is done with them. Both closes run at once: each should take CLOSE_DRAIN_TIME.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (mut trickling, server) = connected_pair();
+    let trickled = close_on_thread(server, Trace::off());
+    let trickler = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let started = Instant::now();
+            while !stop.load(Ordering::SeqCst) && started.elapsed() < IO_TIMEOUT {
+                if trickling.write_all(b"x").is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let (silent, server) = connected_pair();
+    let silent_since = Instant::now();
+    let silenced = close_on_thread(server, Trace::off());
+
+    match trickled.recv_timeout(drain_limit()) {
+        Ok(Ok(())) => {}
+        Ok(Err(panic)) => problems.push(format!("close_politely {panic}")),
+        Err(_) => problems.push(format!(
+            "close_politely was still draining after {:?}, from a client that sends a byte every 10 ms \
+             and does not close: with no limit on time, such a client holds the server as long as it \
+             likes, and every client after it waits. Stop CLOSE_DRAIN_TIME ({CLOSE_DRAIN_TIME:?}) after \
+             you began: note `Instant::now() + CLOSE_DRAIN_TIME` before the loop, and stop once it has \
+             passed",
+            drain_limit()
+        )),
+    }
+    stop.store(true, Ordering::SeqCst);
+    let _ = trickler.join();
+    match silenced.recv_timeout(drain_limit().saturating_sub(silent_since.elapsed())) {
+        Ok(Ok(())) => {}
+        Ok(Err(panic)) => problems.push(format!("close_politely {panic}")),
+        Err(_) => problems.push(format!(
+            "close_politely had not returned after {:?}, from a client that sends nothing and stays \
+             connected: a `read` waits as long as the stream's read timeout says (here {IO_TIMEOUT:?}; in \
+             the server, the idle timeout, a minute by default). Before each read, set the read timeout \
+             to the time left until your deadline (`stream.get_ref().set_read_timeout(Some(left))`), so \
+             that the waiting ends at CLOSE_DRAIN_TIME ({CLOSE_DRAIN_TIME:?})",
+            drain_limit()
+        )),
+    }
+    drop(silent);
+
+    // A client that sends four times CLOSE_DRAIN_BYTES, then closes. The test keeps a clone of the
+    // server's socket, so the close leaves the socket open, and reads what close_politely left unread.
+    let (mut flooding, server) = connected_pair();
+    let mut same_socket = server.try_clone().unwrap();
+    let sent = 4 * CLOSE_DRAIN_BYTES;
+    let flooder = thread::spawn(move || flooding.write_all(&vec![0u8; sent]));
+    match close_on_thread(server, Trace::off()).recv_timeout(drain_limit()) {
+        Ok(Ok(())) => {
+            // close_politely may have changed the socket's read timeout; the test's own is IO_TIMEOUT.
+            same_socket.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+            let (left, _) = read_to_the_end(&mut same_socket);
+            let drained = sent - left;
+            // One read may take a whole buffer past the cap; the reference's buffer is 4 KiB.
+            if drained > 2 * CLOSE_DRAIN_BYTES {
+                problems.push(format!(
+                    "close_politely read and threw away {drained} of the {sent} bytes a client sent (and \
+                     then closed); it should stop at CLOSE_DRAIN_BYTES ({CLOSE_DRAIN_BYTES}) and drop the \
+                     stream: a client that sends without end (`nc 127.0.0.1 7878 < /dev/zero`) would keep \
+                     it reading while the next client waits. Count the bytes you read, and stop once the \
+                     count reaches CLOSE_DRAIN_BYTES (with a buffer of a few KiB, not one bigger than the \
+                     cap)"
+                ));
+            }
+        }
+        Ok(Err(panic)) => problems.push(format!("close_politely {panic}")),
+        Err(_) => problems.push(format!(
+            "close_politely had not returned after {:?}, from a client that sent {sent} bytes and then \
+             closed",
+            drain_limit()
+        )),
+    }
+    drop(same_socket);
+    let _ = flooder.join();
+
+    assert!(
+        problems.is_empty(),
+        "a polite close must end, whatever the client does:\n  - {}",
+        problems.join("\n  - ")
+    );
 }
