@@ -142,6 +142,36 @@ fn an_unconnected_socket_hears_nothing_from_a_closed_port() {
     );
 }
 
+/// Unless it asks. With `IP_RECVERR` (Linux), an unconnected socket is told of the ICMP "port unreachable"
+/// too: its next `recv_from` fails with `ConnectionRefused`, whoever the datagram was for. Windows does that
+/// without being asked (as `ConnectionReset`): a server there hears, as an error of `recv_from`, that a
+/// reply found no one, and must go on. Step 1 gives `serve` such a socket.
+#[cfg(target_os = "linux")]
+#[test]
+fn asked_with_ip_recverr_an_unconnected_socket_hears_connection_refused() {
+    let nobody = closed_port();
+    let unconnected = client();
+    common::report_icmp_errors(&unconnected);
+    unconnected
+        .send_to(b"Alice", nobody)
+        .expect("sending succeeds: the datagram leaves");
+    let mut buf = [0u8; 64];
+    let err = unconnected
+        .recv_from(&mut buf)
+        .expect_err("nothing listens there: no reply can come");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::ConnectionRefused,
+        "with IP_RECVERR, the unconnected socket hears the ICMP \"port unreachable\" as an error: {err}"
+    );
+    // The error is reported once: the socket goes on receiving.
+    let sender = client();
+    sender
+        .send_to(b"Bob", unconnected.local_addr().unwrap())
+        .unwrap();
+    assert_eq!(receive(&unconnected, 64), b"Bob");
+}
+
 /// The same datagram from a *connected* socket (`client_socket`): the kernel knows which peer the ICMP
 /// "port unreachable" is about, and the socket's next `recv` (or `send`) fails with `ConnectionRefused`, at
 /// once. This is why the lesson's client connects its socket: "nothing listens there" comes back in

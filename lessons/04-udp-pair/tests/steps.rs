@@ -56,6 +56,8 @@ const REQUEST_LIMIT: Duration = Duration::from_secs(2);
 /// `answer(b"Alice")` is `Hello, Alice!` and a newline. A client sends `Alice` to the server and receives
 /// exactly `Hello, Alice!\n`, from the server's address; then a second client (another socket) sends `Bob`
 /// and receives `Hello, Bob!\n`. Then both send before either reads, and each receives its own reply.
+/// Last (on Linux), `recv_from` fails once, as it does after a reply that found no one: `serve` reports
+/// it and goes on answering.
 #[test]
 fn step_1_answer_each_datagram_where_it_came_from() {
     assert_eq!(
@@ -100,6 +102,29 @@ fn step_1_answer_each_datagram_where_it_came_from() {
         "Hello, Alice again!\n",
         "Alice and Bob sent one datagram each before reading: Alice's reply must go to Alice"
     );
+
+    #[cfg(target_os = "linux")]
+    check_serve_goes_on_after_a_failed_recv_from();
+}
+
+/// A client that sent its request and closed its socket before the reply came: the reply finds no one,
+/// the kernel answers "port unreachable", and the server's next `recv_from` fails with
+/// `ConnectionRefused`. Windows does that by default; Linux when the socket asks (`IP_RECVERR`), as the
+/// test's does. `serve` must report it and go on.
+#[cfg(target_os = "linux")]
+fn check_serve_goes_on_after_a_failed_recv_from() {
+    let server = common::start_server_after_a_client_left(ServerConfig::default());
+    let hint = "Before Bob, a client sent `Alice` and closed its socket: the reply to it found no one, the \
+                kernel answered \"port unreachable\", and that came back to the server's socket as an \
+                error of its next `recv_from` (ConnectionRefused; Windows does this by default, Linux when \
+                the socket asks with IP_RECVERR, as this test's does). One client's error must not stop the \
+                server: report it with `trace.event(...)` and `continue`, instead of `recv_from(...)?`";
+    // Two clients: if the error came only after Bob's request, Carol's finds the server stopped.
+    for name in ["Bob", "Carol"] {
+        let who = format!("{name}, after a client that left,");
+        let reply = ask_with_hint(&server, &client(), name.as_bytes(), &who, hint);
+        assert_eq!(text(&reply), format!("Hello, {name}!\n"), "{who}");
+    }
 }
 
 /// Step 2: a server never trusts a datagram. With `max_datagram: 16`, a datagram of exactly 16 bytes is
@@ -373,7 +398,7 @@ fn step_3_wait_with_a_timeout_and_send_again() {
         ),
         other => panic!(
             "against a peer that never answers, request(3, \"Carol\") with tries: 3 and a timeout of 50ms \
-             should return Ok(None), but it {} ({took:?} after the call). The peer received {}",
+             should return Ok(None), but {took:?} after the call it {}. The peer received {}",
             describe(other),
             show_all(&sent)
         ),
@@ -539,7 +564,7 @@ fn step_4_match_replies_and_hear_refusals() {
         ),
         other => panic!(
             "request(2, \"Bob\") against a peer that answers only with stale replies (`#1 ...`) should \
-             return Ok(None) after its tries, but it {} after {took:?}",
+             return Ok(None) after its tries, but {took:?} after the call it {}",
             describe(other)
         ),
     }

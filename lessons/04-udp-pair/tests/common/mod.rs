@@ -92,6 +92,32 @@ pub fn start_server_with(config: ServerConfig, trace: Trace) -> ServerThread<(),
     ServerThread::udp(move |socket| serve(&socket, &config, &trace)).describing(describe_serve)
 }
 
+/// Asks the kernel to report ICMP errors on the unconnected `socket` too (`IP_RECVERR`, Linux): a
+/// datagram it sent that found no one ("port unreachable") makes its next `recv_from` fail with
+/// `ConnectionRefused`. Windows does that without being asked (as `ConnectionReset`); Linux by default
+/// tells only a connected socket.
+#[cfg(target_os = "linux")]
+pub fn report_icmp_errors(socket: &UdpSocket) {
+    nix::sys::socket::setsockopt(socket, nix::sys::socket::sockopt::Ipv4RecvErr, &true)
+        .expect("setting IP_RECVERR");
+}
+
+/// `serve` on a socket that reports ICMP errors ([`report_icmp_errors`]), where a request from a client
+/// that has closed its socket already waits: the reply to it finds no one, and `serve`'s next `recv_from`
+/// fails with `ConnectionRefused`, as it does on Windows.
+#[cfg(target_os = "linux")]
+pub fn start_server_after_a_client_left(config: ServerConfig) -> ServerThread<(), Udp> {
+    ServerThread::udp(move |socket| {
+        report_icmp_errors(&socket);
+        let gone = UdpSocket::bind("127.0.0.1:0").expect("binding a UDP socket to 127.0.0.1:0");
+        gone.send_to(b"Alice", socket.local_addr()?)
+            .expect("sending to the server's socket");
+        drop(gone);
+        serve(&socket, &config, &Trace::off())
+    })
+    .describing(describe_serve)
+}
+
 /// What `serve` did, for failure messages: a UDP server has no reason to return at all.
 fn describe_serve(name: &str, done: Option<&Outcome<io::Result<()>>>) -> String {
     match done {
@@ -248,8 +274,9 @@ pub fn describe(outcome: &RequestOutcome) -> String {
         Ok(Ok(Some(reply))) => format!("returned Ok(Some({reply:?}))"),
         Ok(Ok(None)) => "returned Ok(None)".into(),
         Ok(Err(err)) if err.kind() == std::io::ErrorKind::InvalidInput => format!(
-            "returned Err({:?}: {err}): `set_read_timeout` refuses `Some(Duration::ZERO)`; when no time \
-             is left (`left.is_zero()`), the try is over: `break`",
+            "returned Err({:?}: {err}), the error of `set_read_timeout`, which refuses \
+             `Some(Duration::ZERO)`. Check what is left before you set it: when `left.is_zero()`, this try \
+             has had all its time, so stop waiting (send again, or return Ok(None) after the last try)",
             err.kind()
         ),
         Ok(Err(err)) => format!("returned Err({:?}: {err})", err.kind()),
