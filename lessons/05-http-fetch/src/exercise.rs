@@ -36,8 +36,9 @@ pub fn parse_url(text: &str) -> Result<Url, UrlError> {
     //     or the end of the string); `split_at` cuts it off;
     //   - the target is what follows, without the `#fragment` (`split('#').next()`); empty becomes `/`,
     //     and a target that starts with `?` gets a `/` in front;
-    //   - a character of the target that is not visible ASCII (`!c.is_ascii_graphic()`) is a
-    //     `UrlError::BadCharacter(message)`: `percent_encoded(c)` (given) says how to write it instead;
+    //   - a character of the target that is not visible ASCII (`!c.is_ascii_graphic()`: a space, a tab,
+    //     a non-ASCII letter such as `é`) is a `UrlError::BadCharacter(message)`: `percent_encoded(c)`
+    //     (given) says how to write it instead;
     //   - an `@` in the authority (`user@host`) is a `BadCharacter` too: check it before looking for the
     //     port, or `user:password@host` looks like a bad port;
     //   - `split_host_port(authority)?` (below) does the rest.
@@ -48,10 +49,14 @@ pub fn parse_url(text: &str) -> Result<Url, UrlError> {
 fn split_host_port(authority: &str) -> Result<(String, u16), UrlError> {
     // TODO(step 1): two shapes:
     //   - `[::1]:8080`: `authority.strip_prefix('[')`, then `split_once(']')`; the host is inside the
-    //     brackets, and what follows `]` is empty (no port) or `:` and the port;
-    //   - `example.com:8080`: `split_once(':')`, or the whole authority is the host.
+    //     brackets (`parse::<Ipv6Addr>()` checks it), and what follows `]` is empty (no port) or `:` and
+    //     the port; anything else (`[::1]x`) is `UrlError::BadPort(after.to_string())`;
+    //   - `example.com:8080`: `split_once(':')`, or the whole authority is the host. Such a host is
+    //     letters, digits, `-`, `.` and `_` only (`is_ascii_alphanumeric()` and those three): any other
+    //     character (a tab, `ü`) is a `UrlError::BadCharacter(message)`.
     //   An empty host is `UrlError::NoHost`. No port (or `:` and nothing) means 80; otherwise
-    //   `port.parse::<u16>()`, where an error or 0 is `UrlError::BadPort(port.to_string())`.
+    //   `port.parse::<u16>()`, where an error, 0 or a character that is not a digit (`parse` accepts a
+    //   leading `+`) is `UrlError::BadPort(port.to_string())`.
     todo!("step 1: split the host and the port")
 }
 
@@ -95,7 +100,8 @@ pub fn read_head(reader: &mut impl BufRead) -> io::Result<Head> {
 /// `budget` is what is left of [`MAX_HEAD`].
 fn read_head_line(reader: &mut impl BufRead, budget: &mut usize) -> io::Result<Option<Vec<u8>>> {
     // TODO(step 3): `reader.take(*budget as u64).read_until(b'\n', &mut line)?` reads one line into a
-    //   `Vec<u8>`, `\n` included, but never more than `budget` bytes (`read_until` alone would read on
+    //   `Vec<u8>` (not `read_line` into a `String`, which fails on a header value that is not UTF-8),
+    //   `\n` included, but never more than `budget` bytes (`read_until` alone would read on
     //   until it finds a `\n`, however far that is). It returns how many bytes it read: take them off the
     //   budget. Then, if the line does not end with `\n`:
     //   - no byte at all, with budget left: the end of the stream, `Ok(None)`;
@@ -114,10 +120,11 @@ pub fn framing(method: Method, head: &Head) -> io::Result<Framing> {
     //   - `NoBody` for `Method::Head`, and for the statuses 1xx (`head.status / 100 == 1`), 204 and 304;
     //   - `head.header("Transfer-Encoding")`: if there is one, its last coding (`rsplit(',').next()`,
     //     `trim`) decides: `chunked` (any case: `eq_ignore_ascii_case`) is `Chunked`, anything else
-    //     `UntilClose`;
-    //   - every `Content-Length` (`head.headers_named("Content-Length")`): each must parse as a `u64`
-    //     (`value.parse::<u64>()`), and all must be the same; otherwise `Err(protocol_error(...))`. The
-    //     length found is `Length(n)`;
+    //     `UntilClose` (`chunked, gzip` too: `contains("chunked")` would look in the wrong place);
+    //   - every `Content-Length` (`head.headers_named("Content-Length")`): each must be digits only
+    //     (`value.bytes().all(|b| b.is_ascii_digit())`: `value.parse::<u64>()` alone accepts `+3`) that
+    //     parse as a `u64`, and all must be the same; otherwise `Err(protocol_error(...))`. The length
+    //     found is `Length(n)`;
     //   - none of these: `UntilClose`.
     todo!("step 4: where the body ends")
 }

@@ -16,7 +16,7 @@ mod common;
 use std::io::{ErrorKind, Write};
 use std::net::Shutdown;
 
-use common::{BodyRun, Delivery, HeadRun, LIMIT, describe, run_copy_body, run_read_head, show};
+use common::{BodyRun, Delivery, HeadRun, describe, run_copy_body, run_read_head, show};
 use http_fetch::{
     Framing, Head, MAX_CHUNK_LINE, MAX_HEAD, Method, USER_AGENT, Url, UrlError, framing, parse_url,
     request_head,
@@ -47,15 +47,23 @@ fn assert_parses(text: &str, host: &str, port: u16, target: &str, why: &str) {
 /// Checks that `parse_url(text)` fails with `expected` (for `BadCharacter`, any message).
 #[track_caller]
 fn assert_rejects(text: &str, expected: UrlError, why: &str) {
+    // A `BadCharacter`'s message is the learner's own words: any message will do, so none is shown.
+    let wanted = match &expected {
+        UrlError::BadCharacter(_) => {
+            "Err(UrlError::BadCharacter(message)), with a message of your own saying what is wrong"
+                .to_string()
+        }
+        other => format!("Err(UrlError::{other:?})"),
+    };
     match parse_url(text) {
         Err(UrlError::BadCharacter(_)) if matches!(expected, UrlError::BadCharacter(_)) => {}
         Err(err) if err == expected => {}
-        Err(err) => panic!(
-            "parse_url({text:?}) returned Err({err:?}), but it should be Err({expected:?}): {why}"
-        ),
-        Ok(url) => panic!(
-            "parse_url({text:?}) returned Ok({url:?}), but it should be Err({expected:?}): {why}"
-        ),
+        Err(err) => {
+            panic!("parse_url({text:?}) returned Err({err:?}), but it should be {wanted}: {why}")
+        }
+        Ok(url) => {
+            panic!("parse_url({text:?}) returned Ok({url:?}), but it should be {wanted}: {why}")
+        }
     }
 }
 
@@ -66,7 +74,10 @@ fn assert_rejects(text: &str, expected: UrlError, why: &str) {
 /// is written in brackets, `http://[::1]:8080/`, and its host is `::1`. Bad URLs are errors that say what
 /// is wrong: `UrlError::Https` for https, `NotHttp("ftp")` for another scheme, `NotHttp("")` for none,
 /// `NoHost` for `http:///x` or `http://:8000/`, `BadPort` for a port that is not a number from 1 to 65535,
-/// and `BadCharacter` for a space in the path (it must be written `%20`) or a `user@` before the host.
+/// and `BadCharacter` for any character of the target that is not visible ASCII (a space, a tab, `é`: it
+/// must be percent-encoded, `%20`), a host with a character other than letters, digits, `-`, `.` and `_`,
+/// or a `user@` before the host. After an IPv6 address's `]` comes nothing or `:` and the port: anything
+/// else (`http://[::1]x/`) is `BadPort` with what follows the `]`.
 #[test]
 fn step_1_take_a_url_apart() {
     assert_parses(
@@ -210,6 +221,40 @@ fn step_1_take_a_url_apart() {
         "a space would end the target in the request line (`GET /my file.txt HTTP/1.1` has four parts): \
          any character in the target that is not visible ASCII (`char::is_ascii_graphic`) is a \
          `BadCharacter`, whose message says to write it `%20`",
+    );
+    assert_rejects(
+        "http://example.com/a\tb",
+        UrlError::BadCharacter(String::new()),
+        "a tab in the target: like a space, it is not visible ASCII, and a server may take it for the \
+         end of the target. Check for every character that is not `char::is_ascii_graphic`, not for a \
+         space only",
+    );
+    assert_rejects(
+        "http://example.com/caf\u{e9}",
+        UrlError::BadCharacter(String::new()),
+        "a non-ASCII letter in the target (`\u{e9}`, two bytes in UTF-8): a request line is ASCII, so it \
+         must be percent-encoded (`%C3%A9`, which `percent_encoded` gives). `is_ascii_graphic` is false \
+         for it; a check for spaces or control characters lets it through",
+    );
+    assert_rejects(
+        "http://exa\tmple.com/",
+        UrlError::BadCharacter(String::new()),
+        "a tab in the host: a host name is letters, digits, `-`, `.` and `_` only (`is_ascii_alphanumeric` \
+         and those three); check every character of the host, unless it is an IPv6 address in brackets",
+    );
+    assert_rejects(
+        "http://b\u{fc}cher.example/",
+        UrlError::BadCharacter(String::new()),
+        "a non-ASCII letter in the host: a name like this goes on the wire in its ASCII form \
+         (`xn--bcher-kva.example`, punycode), which this client does not make; a host is letters, \
+         digits, `-`, `.` and `_` only",
+    );
+    assert_rejects(
+        "http://[::1]x/",
+        UrlError::BadPort("x".into()),
+        "after the `]` of an IPv6 address comes nothing (port 80) or `:` and the port; `x` is neither, \
+         and taking it for \"no port\" would connect to port 80, which the URL never said. Anything else \
+         after `]` is `BadPort` with that text",
     );
     assert_rejects(
         "http://user@example.com/",
@@ -460,7 +505,8 @@ fn assert_head_error(run: &HeadRun, kind: ErrorKind, situation: &str, advice: &s
 
 /// Step 3: `read_head` reads the response head from a `BufRead` (a `BufReader` around the socket): the
 /// status line (`HTTP/1.1 200 OK`), then header lines up to the empty line that ends them, each without
-/// its line ending (`\r\n`, or a bare `\n`). It reads nothing after the empty line: the reader is left at
+/// its line ending (`\r\n`, or a bare `\n`); a header value may hold bytes that are not UTF-8
+/// (`parse_header_line` shows them as \u{fffd}), so lines are bytes, not `String`s. It reads nothing after the empty line: the reader is left at
 /// the first byte of the body. The result is the same when the server writes one byte at a time, and when
 /// each read of the socket returns a few bytes only. A response that does not start with a status line,
 /// or whose status is not three digits, is an `InvalidData` error; a connection closed before the empty
@@ -501,6 +547,35 @@ fn step_3_read_the_response_head() {
             ),
         );
     }
+
+    let run = run_read_head(
+        b"HTTP/1.1 200 OK\r\nX-Name: caf\xe9\r\nContent-Length: 2\r\n\r\nok",
+        Delivery::Whole,
+        AfterResponse::Close,
+    );
+    let situation = "the server sent a header value with a byte that is not UTF-8, `X-Name: caf\\xe9` (`\u{e9}` \
+                     in Latin-1), which HTTP allows: a header value is bytes";
+    if let Ok(Err(err)) = &run.outcome
+        && err.kind() == ErrorKind::InvalidData
+    {
+        panic!(
+            "{situation}; read_head returned Err(InvalidData: {err}). Reading a line into a `String` \
+             (`read_line`) fails on bytes that are not UTF-8: read each line into a `Vec<u8>` with \
+             `read_until(b'\\n', ...)`, and let `parse_header_line` (given) turn the value into text (it \
+             shows such a byte as \u{fffd})"
+        );
+    }
+    assert_head(
+        &run,
+        &head(
+            "HTTP/1.1",
+            200,
+            "OK",
+            &[("X-Name", "caf\u{fffd}"), ("Content-Length", "2")],
+        ),
+        b"ok",
+        situation,
+    );
 
     let run = run_read_head(
         b"HTTP/1.0 404 Not Found\nServer: test\nContent-Length: 3\n\nabc",
@@ -733,8 +808,9 @@ const NEXT: &[u8] = b"NEXT!";
 /// Step 4: `framing` says where the body ends, from the method and the head. No body after a `HEAD`
 /// request, nor with the status 1xx, 204 or 304 (`NoBody`). Then a `Transfer-Encoding` whose last coding
 /// is `chunked` means `Chunked`, and wins over a `Content-Length`; another `Transfer-Encoding` means
-/// `UntilClose`. Then `Content-Length: N` means `Length(N)`; a value that is not a number, or two
-/// different values, is an `InvalidData` error (the same value twice is fine). Without either, the body
+/// `UntilClose` (`chunked, gzip` too: only the last coding counts). Then `Content-Length: N` means
+/// `Length(N)`; a value that is not digits only (`five`, `-1`, `+3`), or two different values, is an
+/// `InvalidData` error (the same value twice is fine). Without either, the body
 /// is everything `UntilClose`. Then `copy_body` with `Length(n)` copies exactly n bytes to the output and
 /// returns n, and reads nothing further, even when the server keeps the connection open afterwards (it
 /// must return at once, not wait for more); a body that ends sooner is an `UnexpectedEof` error whose
@@ -826,6 +902,16 @@ fn step_4_find_where_the_body_ends() {
         (
             Get,
             200,
+            &[("Transfer-Encoding", "chunked, gzip")],
+            Ok(Framing::UntilClose),
+            "only the last coding decides: here the body was cut into chunks and then compressed, so \
+             what arrives is not in chunks, and it ends when the server closes. Looking for `chunked` \
+             anywhere in the value (`contains`) finds it in the wrong place: take the last coding \
+             (`rsplit(',').next()`, `trim`)",
+        ),
+        (
+            Get,
+            200,
             &[("Transfer-Encoding", "Chunked")],
             Ok(Framing::Chunked),
             "coding names are matched without regard to case (`eq_ignore_ascii_case`)",
@@ -859,6 +945,15 @@ fn step_4_find_where_the_body_ends() {
             &[("Content-Length", "-1")],
             Err(ErrorKind::InvalidData),
             "a negative Content-Length is not a length (`parse::<u64>()` refuses it)",
+        ),
+        (
+            Get,
+            200,
+            &[("Content-Length", "+3")],
+            Err(ErrorKind::InvalidData),
+            "a Content-Length is digits only, and `+3` is not one: a proxy in between may read it \
+             differently, or refuse it. Rust's `parse::<u64>()` accepts a leading `+`, so check as well \
+             that every byte is a digit (`value.bytes().all(|b| b.is_ascii_digit())`)",
         ),
         (
             Get,
@@ -1189,7 +1284,7 @@ fn step_5_read_a_chunked_body() {
         Ok(Err(err)) if err.kind() == ErrorKind::InvalidData => {}
         Err(what) if what.starts_with("had not returned") => panic!(
             "copy_body with Chunked, the server sending a size line of {} bytes that never ends and \
-             keeping the connection open: copy_body {what} ({LIMIT:?}). A size line over MAX_CHUNK_LINE \
+             keeping the connection open: copy_body {what}. A size line over MAX_CHUNK_LINE \
              ({MAX_CHUNK_LINE}) bytes is an InvalidData error: cap each line you read \
              (`reader.take(MAX_CHUNK_LINE as u64).read_until(b'\\n', ...)`); without a cap, a server can \
              make the client read and hold as much as it likes",
