@@ -25,7 +25,8 @@ use shared::trace::{Trace, Traced, is_timeout};
 
 /// Fetch an http:// URL with a request written by hand on a TCP socket, and write the response's body to
 /// stdout (or to a file with -o). Exit status: 0 for a 2xx response, 3 for any other status (an HTTP
-/// error, or a redirect not followed), 1 for a network or protocol error, 2 for bad usage.
+/// error, or a redirect not followed), 1 for a network or protocol error, 2 for bad usage, 141 when the
+/// reader of the output went away (`| head`), as a program ended by SIGPIPE.
 #[derive(Parser, Debug)]
 #[command(name = "http-fetch", version)]
 struct Cli {
@@ -34,10 +35,11 @@ struct Cli {
     url: Url,
 
     /// Write the body to FILE instead of stdout. The file appears only when the whole body has arrived.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", value_parser = parse_output_arg)]
     output: Option<PathBuf>,
 
-    /// Write the status line and headers before the body.
+    /// Write the status line and headers before the body (and the heads of informational responses, such
+    /// as 100 Continue, before them).
     #[arg(short, long)]
     include: bool,
 
@@ -49,7 +51,8 @@ struct Cli {
     #[arg(short = 'L', long)]
     location: bool,
 
-    /// The longest wait for connecting, and for each read and write (e.g. 500ms, 10s).
+    /// The longest wait for connecting, for each read and write, and for a reader of a FIFO given to -o
+    /// (e.g. 500ms, 10s).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     timeout: Duration,
 
@@ -67,6 +70,10 @@ struct Cli {
 /// The exit status for a response whose status is not 2xx: the server answered, but not with the thing
 /// asked for. curl's `--fail` uses 22 for the same; any number that is not 0, 1 or 2 would do.
 const EXIT_HTTP_STATUS: u8 = 3;
+
+/// The exit status when the reader of the output went away (`http-fetch URL | head -1`): the status a
+/// shell shows for a program ended by `SIGPIPE`, as every program of the course ends then, quietly.
+const EXIT_BROKEN_PIPE: u8 = 141;
 
 /// The most redirects followed for one fetch (curl's default is 50, browsers stop at about 20). A loop of
 /// redirects ends with an error instead of going round for ever.
@@ -91,11 +98,27 @@ fn main() -> ExitCode {
             eprintln!("http-fetch: {}", status_problem(&head, cli.location));
             ExitCode::from(EXIT_HTTP_STATUS)
         }
+        // Whoever read the output has all it wanted: not an error worth a message.
+        Err(err) if output_failure(&err).is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) => {
+            ExitCode::from(EXIT_BROKEN_PIPE)
+        }
         Err(err) => {
             eprintln!("http-fetch: {}: {err:#}", classify(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `-o ""` is no file name; clap's own message for it ("a value is required") does not say what to give.
+fn parse_output_arg(text: &str) -> Result<PathBuf, String> {
+    if text.is_empty() {
+        return Err(
+            "an empty file name: give the file to write the body to (e.g. -o page.html), or \
+                    leave out -o to write the body to stdout"
+                .into(),
+        );
+    }
+    Ok(PathBuf::from(text))
 }
 
 /// Checks the URL while the arguments are parsed, so a bad one is a usage error (exit status 2).
@@ -117,18 +140,27 @@ fn status_problem(head: &Head, followed: bool) -> String {
     }
 }
 
+/// The failure to write the output, if that is what `err` is (and not the network or the server).
+fn output_failure(err: &anyhow::Error) -> Option<&io::Error> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<io::Error>())
+        .filter(|io_err| is_output_failure(io_err))
+}
+
+/// Whether `err` is a write to the output that failed ([`OutputFailed`]).
+fn is_output_failure(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<OutputFailed>())
+}
+
 /// "network error" or "protocol error": which side of the exchange broke, found in the error's chain.
 fn classify(err: &anyhow::Error) -> &'static str {
+    if output_failure(err).is_some() {
+        return "output error";
+    }
     let io_error = err
         .chain()
         .find_map(|cause| cause.downcast_ref::<io::Error>());
-    if io_error.is_some_and(|io_err| {
-        io_err
-            .get_ref()
-            .is_some_and(|inner| inner.is::<OutputFailed>())
-    }) {
-        return "output error";
-    }
     match io_error {
         Some(io_err) if is_protocol_error(io_err) => "protocol error",
         Some(_) => "network error",
@@ -141,7 +173,7 @@ fn classify(err: &anyhow::Error) -> &'static str {
 fn run(cli: &Cli) -> Result<Head> {
     let trace = cli.trace.tracer();
     let method = if cli.head { Method::Head } else { Method::Get };
-    let mut output = Output::open(cli.output.as_deref())?;
+    let mut output = Output::open(cli.output.as_deref(), cli.timeout)?;
     let mut url = cli.url.clone();
     let mut redirects = 0;
     loop {
@@ -187,7 +219,7 @@ fn fetch(url: &Url, method: Method, cli: &Cli, trace: &Trace, out: &mut Output) 
         .context("sending the request")?;
 
     let mut reader = BufReader::with_capacity(cli.buffer_size as usize, &stream);
-    let head = read_final_head(&mut reader)
+    let (informational, head) = read_final_head(&mut reader)
         .map_err(|err| explain_timeout(err, cli.timeout))
         .context("reading the response head")?;
     if cli.location
@@ -197,12 +229,25 @@ fn fetch(url: &Url, method: Method, cli: &Cli, trace: &Trace, out: &mut Output) 
         return Ok(Fetched::Redirect(location.to_string()));
     }
     let framing = framing(method, &head).context("reading the response head")?;
-    if cli.include || cli.head {
-        out.write_all(&show_head(&head))?;
+    if framing != Framing::NoBody {
+        check_codings(&head).context("reading the response head")?;
     }
-    copy_body(&mut reader, framing, out)
-        .map_err(|err| explain_timeout(err, cli.timeout))
-        .with_context(|| describe_body(framing))?;
+    if cli.include || cli.head {
+        // Every head, as curl -i shows them: a `100 Continue` too, before the final one.
+        for shown in informational.iter().chain([&head]) {
+            out.write_all(&show_head(shown))
+                .with_context(|| format!("writing the head to {}", out.name()))?;
+        }
+    }
+    copy_body(&mut reader, framing, out).map_err(|err| {
+        // One loop reads the socket and writes the output: say which of the two failed.
+        let what = if is_output_failure(&err) {
+            format!("writing the body to {}", out.name())
+        } else {
+            describe_body(framing)
+        };
+        anyhow::Error::new(explain_timeout(err, cli.timeout)).context(what)
+    })?;
     Ok(Fetched::Done(head))
 }
 // ANCHOR_END: fetch
@@ -232,18 +277,39 @@ fn connect(url: &Url, timeout: Duration, trace: &Trace) -> Result<TcpStream> {
     Ok(stream)
 }
 
-/// Reads the head of the final response, skipping informational ones (`100 Continue`, `103 Early Hints`)
-/// that a server may send before it. At most a few are skipped: the cap on the head holds for each one.
-fn read_final_head(reader: &mut impl io::BufRead) -> io::Result<Head> {
+/// Reads the head of the final response, and before it the informational ones (`100 Continue`, `103
+/// Early Hints`) that a server may send first, returned apart for `-i`. At most a few: the cap on the head
+/// holds for each one.
+fn read_final_head(reader: &mut impl io::BufRead) -> io::Result<(Vec<Head>, Head)> {
+    let mut informational = Vec::new();
     for _ in 0..10 {
         let head = read_head(reader)?;
         if head.status / 100 != 1 || head.status == 101 {
-            return Ok(head);
+            return Ok((informational, head));
         }
+        informational.push(head);
     }
     Err(http_fetch::protocol_error(
         "more than 10 informational (1xx) responses",
     ))
+}
+
+/// A body sent with a coding this client cannot undo (`Transfer-Encoding: gzip, chunked`) is an error
+/// that names it: written out as it came, it would look like a download and be compressed bytes.
+fn check_codings(head: &Head) -> io::Result<()> {
+    let codings: Vec<&str> = head
+        .headers_named("Transfer-Encoding")
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    match codings.iter().find(|c| !c.eq_ignore_ascii_case("chunked")) {
+        None => Ok(()),
+        Some(coding) => Err(http_fetch::protocol_error(format!(
+            "the body is sent with `Transfer-Encoding: {}`, and this client can undo `chunked` only, \
+             not `{coding}`: written as it came, the output would be encoded bytes, not the resource",
+            codings.join(", ")
+        ))),
+    }
 }
 
 /// What was being read when the body failed.
@@ -320,12 +386,15 @@ enum Output {
         path: PathBuf,
         finished: bool,
     },
-    /// Something that is not a regular file (a pipe, /dev/null): written directly, it cannot be renamed.
-    Special(File),
+    /// Something that is not a regular file (a pipe, /dev/null), and its name: written directly, it cannot
+    /// be renamed.
+    Special(File, PathBuf),
 }
 
 impl Output {
-    fn open(path: Option<&Path>) -> Result<Output> {
+    /// Opens the output before connecting, so that a bad one fails first; `timeout` caps the wait for a
+    /// reader of a FIFO.
+    fn open(path: Option<&Path>, timeout: Duration) -> Result<Output> {
         let Some(path) = path else {
             return Ok(Output::Stdout(io::stdout().lock()));
         };
@@ -338,10 +407,10 @@ impl Output {
             return Err(OutputFailed::wrap(err).into());
         }
         if fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
-            let file = File::create(path)
+            let file = open_special(path, timeout)
                 .map_err(OutputFailed::wrap)
                 .with_context(|| format!("opening {}", path.display()))?;
-            return Ok(Output::Special(file));
+            return Ok(Output::Special(file, path.to_path_buf()));
         }
         let name = path
             .file_name()
@@ -376,11 +445,20 @@ impl Output {
         })
     }
 
+    /// What the output is, for messages: `stdout` or the file's name.
+    fn name(&self) -> String {
+        match self {
+            Output::Stdout(_) => "stdout".into(),
+            Output::File { path, .. } => path.display().to_string(),
+            Output::Special(_, path) => path.display().to_string(),
+        }
+    }
+
     /// Flushes everything, and gives a file its real name.
     fn finish(&mut self) -> Result<()> {
         match self {
             Output::Stdout(out) => out.flush().map_err(OutputFailed::wrap)?,
-            Output::Special(file) => file.flush().map_err(OutputFailed::wrap)?,
+            Output::Special(file, _) => file.flush().map_err(OutputFailed::wrap)?,
             Output::File {
                 file,
                 temporary,
@@ -404,7 +482,7 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let result = match self {
             Output::Stdout(out) => out.write(buf),
-            Output::File { file, .. } | Output::Special(file) => file.write(buf),
+            Output::File { file, .. } | Output::Special(file, _) => file.write(buf),
         };
         result.map_err(OutputFailed::wrap)
     }
@@ -412,10 +490,32 @@ impl Write for Output {
     fn flush(&mut self) -> io::Result<()> {
         let result = match self {
             Output::Stdout(out) => out.flush(),
-            Output::File { file, .. } | Output::Special(file) => file.flush(),
+            Output::File { file, .. } | Output::Special(file, _) => file.flush(),
         };
         result.map_err(OutputFailed::wrap)
     }
+}
+
+/// Opens for writing something that is not a regular file, waiting at most `timeout`. Opening a FIFO
+/// (named pipe) for writing waits until a program opens it for reading, for ever if none does; so the
+/// open runs on a thread of its own, and is given up after `timeout` (the thread ends with the program).
+fn open_special(path: &Path, timeout: Duration) -> io::Result<File> {
+    let (opened_tx, opened) = std::sync::mpsc::channel();
+    let owned = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = opened_tx.send(File::create(owned));
+    });
+    opened.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "no program opened it for reading within {timeout:?} (--timeout): a FIFO (named pipe) \
+                 cannot be written until one does; start the reader first (e.g. `cat {}`), or with \
+                 http-fetch",
+                path.display()
+            ),
+        ))
+    })
 }
 
 /// A failure to write the output (a full disk, a closed pipe as in `http-fetch URL | head -c 10`), marked

@@ -415,6 +415,27 @@ fn a_chunked_body_without_its_last_chunk_is_a_protocol_error() {
     );
 }
 
+/// A body sent with a coding other than `chunked` (here compressed with gzip, then chunked) cannot be
+/// written out as the resource: it is an error that names the coding, and nothing is written.
+#[test]
+fn a_transfer_coding_it_cannot_decode_is_an_error_that_names_it() {
+    assert_response_fails(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        AfterResponse::Close,
+        "protocol error",
+        &[
+            "`Transfer-Encoding: gzip, chunked`",
+            "can undo `chunked` only, not `gzip`",
+        ],
+    );
+    assert_response_fails(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: br\r\n\r\nhello",
+        AfterResponse::Close,
+        "protocol error",
+        &["not `br`"],
+    );
+}
+
 /// A server that accepts the connection, reads the request and never answers: `--timeout 500ms` ends
 /// the wait (the run is stopped after `PROCESS_TIMEOUT`, 10 s, which the default `--timeout` of 10 s
 /// would reach).
@@ -463,6 +484,21 @@ fn bad_urls_are_usage_errors_with_status_2() {
     let output = http_fetch().output().expect("running http-fetch");
     assert_eq!(output.status.code(), Some(2), "no URL at all");
     assert!(stderr_of(&output).contains("<URL>"));
+}
+
+/// `-o ""` is a usage error (status 2) that says what to give, not clap's "a value is required".
+#[test]
+fn an_empty_output_name_is_a_usage_error_that_says_so() {
+    let output = http_fetch()
+        .args(["-o", "", "http://127.0.0.1:1/"])
+        .output()
+        .expect("running http-fetch");
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("an empty file name: give the file to write the body to"),
+        "{stderr}"
+    );
 }
 
 /// Nothing listens on the port: the kernel answers at once with a reset, and the message says what to
@@ -637,6 +673,32 @@ fn dash_i_shows_the_head_and_dash_capital_i_shows_only_the_head() {
         "{text:?}"
     );
     assert_eq!(shown_body.as_bytes(), body);
+}
+
+/// A `100 Continue` before the final response: `-i` shows both heads, as `curl -i` does (byte for byte
+/// when curl is there), and the body after them.
+#[test]
+fn dash_i_shows_a_100_continue_head_as_curl_does() {
+    let response = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let server = CannedServer::respond(response).start();
+    let output = http_fetch()
+        .args(["-i", &url(server.addr(), "/")])
+        .output()
+        .expect("running http-fetch");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), response);
+    let Some(curl) = peer(Peer::Curl) else {
+        return;
+    };
+    let theirs = StdCommand::new(curl)
+        .args(["-s", "-i", "--max-time", "5", &url(server.addr(), "/")])
+        .output()
+        .expect("running curl");
+    assert_eq!(
+        String::from_utf8_lossy(&theirs.stdout),
+        String::from_utf8_lossy(&output.stdout),
+        "curl -i and http-fetch -i"
+    );
 }
 
 /// The same URLs fetched by `curl -s` and by `http-fetch` give the same bytes.
@@ -929,6 +991,106 @@ fn a_fifo_as_output_is_written_directly() {
         "the FIFO is still a FIFO"
     );
     assert_eq!(dir.names(), ["pipe"], "no temporary file beside it");
+}
+
+/// `-o FIFO` with no program reading it: opening a FIFO for writing waits for a reader, so http-fetch gives
+/// up after `--timeout` with an output error that says why, before connecting, instead of waiting for ever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_nobody_reads_is_an_output_error_after_the_timeout() {
+    let dir = TempDir::new("lonely-fifo");
+    let fifo = dir.join("pipe");
+    let made = StdCommand::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("running mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let server = CannedServer::respond(ok_response(b"never read")).start();
+    let started = std::time::Instant::now();
+    assert_fails(
+        &[
+            "--timeout",
+            "1s",
+            "-o",
+            &dir.arg("pipe"),
+            &url(server.addr(), "/"),
+        ],
+        "output error",
+        &[
+            "no program opened it for reading within 1s (--timeout)",
+            "a FIFO (named pipe) cannot be written until one does",
+        ],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it gave up after {:?}, not after about 1s",
+        started.elapsed()
+    );
+    assert!(server.requests().is_empty(), "it did not connect first");
+    assert_eq!(dir.names(), ["pipe"], "no temporary file beside it");
+}
+
+/// `http-fetch URL | head -1`: when the reader of stdout goes away, http-fetch ends quietly with status
+/// 141 (as if ended by SIGPIPE), as every program of the course does, and says nothing on stderr.
+#[cfg(unix)]
+#[test]
+fn a_closed_output_pipe_ends_the_program_quietly_with_141() {
+    let body = "a line of the body\n".repeat(400_000);
+    let server = CannedServer::respond(ok_response(body.as_bytes())).start();
+    let mut child = KillOnDrop(
+        StdCommand::new(PROGRAM)
+            .args(["--timeout", "5s", &url(server.addr(), "/")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting http-fetch"),
+    );
+    let mut first = String::new();
+    BufReader::new(child.0.stdout.take().expect("stdout is piped"))
+        .read_line(&mut first)
+        .expect("reading the first line");
+    assert_eq!(first, "a line of the body\n");
+    // The reader is gone: the BufReader and its pipe were dropped with the statement above.
+    let deadline = std::time::Instant::now() + PROCESS_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("waiting for http-fetch") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "http-fetch did not end after its output pipe closed"
+        );
+        thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    let _ = child
+        .0
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut stderr);
+    assert_eq!(status.code(), Some(141), "stderr: {stderr}");
+    assert_eq!(
+        stderr, "",
+        "nothing on stderr: the reader had all it wanted"
+    );
+}
+
+/// A write to the output that fails is called a write, and names the output, never "reading the body".
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_is_an_output_error_that_says_writing() {
+    let server = CannedServer::respond(ok_response(&random_bytes(100_000))).start();
+    let stderr = assert_fails(
+        &["-o", "/dev/full", &url(server.addr(), "/")],
+        "output error",
+        &["writing the body to /dev/full", "No space left on device"],
+    );
+    assert!(
+        !stderr.contains("reading"),
+        "a write is not a read: {stderr}"
+    );
 }
 
 // --- Redirects ---
