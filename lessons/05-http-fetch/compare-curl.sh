@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Lesson 05's benchmark: the same large body downloaded from a local server by http-fetch (at several read
-# buffer sizes) and by curl, one after the other in the same run, with both throughputs and their ratio.
+# Lesson 05's benchmark: the same large body downloaded from a local server (a process of its own) by
+# http-fetch, at several read buffer sizes, and by curl, round after round in a changing order; it prints
+# each client's median throughput and spread, and the ratio of http-fetch to curl paired round by round.
 #
-#   bash lessons/05-http-fetch/compare-curl.sh            # 256 MiB, 5 rounds: the chapter's table
-#   bash lessons/05-http-fetch/compare-curl.sh --quick    # 16 MiB, 1 round: CI checks the script still runs
-#   bash lessons/05-http-fetch/compare-curl.sh --size 1024 --rounds 3   # any of fetch-bench's options
+#   bash lessons/05-http-fetch/compare-curl.sh            # 256 MiB, 10 rounds: the chapter's table
+#   bash lessons/05-http-fetch/compare-curl.sh --quick    # 16 MiB, 2 rounds: CI checks the script still runs
+#   bash lessons/05-http-fetch/compare-curl.sh --size 1024 --rounds 20   # any of fetch-bench's options
+#
+# It works with any target folder (CARGO_TARGET_DIR, or build.target-dir in a cargo config): cargo says
+# where it is.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-args=(--size 256 --rounds 5)
+args=(--size 256 --rounds 10)
 if [ "${1:-}" = "--quick" ]; then
   shift
-  args=(--size 16 --rounds 1)
+  args=(--size 16 --rounds 2)
 fi
 if [ $# -gt 0 ]; then
   args=("$@")
@@ -20,4 +24,6 @@ fi
 command -v curl >/dev/null || { echo "error: curl is missing (apt-get install curl)" >&2; exit 1; }
 # Release builds: a debug build of http-fetch would measure the debug build, not the program.
 cargo build --quiet --release -p http-fetch --bin http-fetch --example fetch-bench
-exec target/release/examples/fetch-bench "${args[@]}"
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+exec "$target_dir/release/examples/fetch-bench" "${args[@]}"

@@ -1,19 +1,26 @@
-//! `fetch-bench`: downloads the same large body with `http-fetch` and with `curl`, one after the other in
-//! the same run, from a server inside this program, and prints both throughputs and their ratio.
+//! `fetch-bench`: downloads the same large body with `http-fetch` (at several read buffer sizes) and with
+//! `curl`, round after round, from a server in a process of its own, and prints each client's throughput
+//! (median and spread over the rounds) and the ratio of http-fetch to curl, paired round by round.
 //!
 //! ```text
 //! bash lessons/05-http-fetch/compare-curl.sh      # builds both in release mode, then runs this
-//! target/release/examples/fetch-bench --size 16 --rounds 1   # again, once built; a quick check
+//! bash lessons/05-http-fetch/compare-curl.sh --quick   # 16 MiB, 2 rounds: a check that it still runs
 //! ```
 //!
-//! Both clients write the body to /dev/null, so the disk is not measured; both run as separate
-//! processes, started the same way. The server writes the body from one 1 MiB buffer in memory, with
-//! `Content-Length`, so it costs as little as a server can and is the same for both.
+//! Fairness, because an unfair harness decides the ratio by itself (the chapter shows by how much):
+//! - the server is a separate process (this program started again with `--serve`), so it shares nothing
+//!   with the process that starts and times the clients;
+//! - every round runs every client once, and the order changes from round to round: each client takes
+//!   every position in a round, with a different client before it, forwards and then backwards (so the
+//!   default rounds are twice the number of clients);
+//! - one round before the measured ones warms up the programs and the server, and is not counted;
+//! - both clients write the body to /dev/null, so the disk is not measured, and both run as separate
+//!   processes, started the same way.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -21,8 +28,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 /// Download one large body with http-fetch (at several read buffer sizes) and with curl, from a local
-/// server, and print the throughputs side by side. Build with --release: a debug build measures the
-/// debug build.
+/// server in a process of its own, in a changing order, and print the throughputs side by side. Build with
+/// --release: a debug build measures the debug build.
 #[derive(Parser, Debug)]
 #[command(name = "fetch-bench", version)]
 struct Cli {
@@ -31,18 +38,24 @@ struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=16 * 1024))]
     size: u64,
 
-    /// How many times each client downloads it; the table shows the best and the median.
-    #[arg(long, value_name = "N", default_value_t = 3,
-          value_parser = clap::value_parser!(u32).range(1..=50))]
+    /// How many measured rounds, each running every client once. The default, 10, is twice the number
+    /// of clients: every client takes every position in a round once forwards and once backwards.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
     rounds: u32,
 
-    /// The http-fetch program (by default the release build: target/release/http-fetch).
+    /// The http-fetch program (by default the release build beside this one: target/release/http-fetch).
     #[arg(long, value_name = "PATH")]
     http_fetch: Option<PathBuf>,
 
     /// The curl program.
     #[arg(long, value_name = "PATH", default_value = "curl")]
     curl: PathBuf,
+
+    /// Run as the benchmark's server, sending a body of this many bytes: the benchmark starts itself
+    /// with it, so that the server is a process of its own.
+    #[arg(long, value_name = "BYTES", hide = true)]
+    serve: Option<u64>,
 }
 
 /// How long one download may take before it is stopped: 16 GiB at a slow 100 MB/s takes under 3 minutes.
@@ -52,8 +65,18 @@ const DOWNLOAD_LIMIT: Duration = Duration::from_secs(300);
 const BUFFER_SIZES: [u32; 4] = [4 * 1024, 16 * 1024, 64 * 1024, 256 * 1024];
 const DEFAULT_BUFFER: u32 = 64 * 1024;
 
+/// One client of the benchmark: its name in the table, its program and its arguments.
+struct Client {
+    name: String,
+    program: PathBuf,
+    args: Vec<String>,
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Some(bytes) = cli.serve {
+        return serve_forever(bytes);
+    }
     let http_fetch = match &cli.http_fetch {
         Some(path) => path.clone(),
         // Examples are built into target/release/examples/, one folder below the lesson's programs.
@@ -70,78 +93,147 @@ fn main() -> Result<()> {
         );
     }
     let bytes = cli.size * 1024 * 1024;
-    let addr = start_server(bytes)?;
-    let url = format!("http://{addr}/big");
+    let server = Server::start(bytes)?;
+    let url = format!("http://{}/big", server.addr);
+    let clients = clients(&http_fetch, &cli.curl, &url);
 
-    let mut clients: Vec<(String, Vec<String>, PathBuf)> = BUFFER_SIZES
+    println!(
+        "downloading {} MiB from {url} (a server process of its own), to /dev/null",
+        cli.size
+    );
+    println!(
+        "{} measured round(s) after 1 warm-up round; each round runs every client once, in an order \
+         that changes from round to round",
+        cli.rounds
+    );
+    let load_before = load_average();
+    run_round(&clients, 0)?;
+    // seconds[client][round]
+    let mut seconds = vec![Vec::new(); clients.len()];
+    for round in 0..cli.rounds as usize {
+        let took = run_round(&clients, round)?;
+        for (times, took) in seconds.iter_mut().zip(took) {
+            times.push(took);
+        }
+    }
+    println!();
+    print_table(&clients, &seconds, bytes);
+    println!();
+    print_ratio(&seconds, cli.rounds);
+    println!("curl: {}", version_line(&cli.curl));
+    println!(
+        "load average (1 min) before: {load_before}, after: {}",
+        load_average()
+    );
+    Ok(())
+}
+
+/// The clients measured: http-fetch at each buffer size, then curl. Both write to /dev/null.
+fn clients(http_fetch: &Path, curl: &Path, url: &str) -> Vec<Client> {
+    let mut clients: Vec<Client> = BUFFER_SIZES
         .iter()
-        .map(|size| {
-            let name = if *size == DEFAULT_BUFFER {
+        .map(|size| Client {
+            name: if *size == DEFAULT_BUFFER {
                 format!("http-fetch --buffer-size {}K (default)", size / 1024)
             } else {
                 format!("http-fetch --buffer-size {}K", size / 1024)
-            };
-            let args = vec![
+            },
+            program: http_fetch.to_path_buf(),
+            args: vec![
                 "--buffer-size".into(),
                 size.to_string(),
                 "-o".into(),
                 "/dev/null".into(),
-                url.clone(),
-            ];
-            (name, args, http_fetch.clone())
+                url.into(),
+            ],
         })
         .collect();
-    clients.push((
-        "curl".into(),
-        vec![
-            "-s".into(),
-            "-f".into(),
-            "-o".into(),
-            "/dev/null".into(),
-            url.clone(),
-        ],
-        cli.curl.clone(),
-    ));
-    let curl_version = version_line(&cli.curl);
+    clients.push(Client {
+        name: "curl".into(),
+        program: curl.to_path_buf(),
+        args: ["-s", "-f", "-o", "/dev/null", url]
+            .map(String::from)
+            .to_vec(),
+    });
+    clients
+}
 
+/// The order of the clients in round `round`: rotated by one more each round, and backwards in every
+/// other set of `n` rounds. Over `2 * n` rounds each client runs in each position twice, after a different
+/// client each time, so that no client always follows the same one (say, the one with the biggest buffer).
+fn order(n: usize, round: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).map(|i| (i + round) % n).collect();
+    if (round / n) % 2 == 1 {
+        order.reverse();
+    }
+    order
+}
+
+/// Runs every client once, in this round's order; returns the seconds each took, in the clients' order.
+fn run_round(clients: &[Client], round: usize) -> Result<Vec<f64>> {
+    let mut took = vec![0.0; clients.len()];
+    for i in order(clients.len(), round) {
+        let client = &clients[i];
+        took[i] = download(&client.program, &client.args)
+            .with_context(|| format!("running {}", client.name))?
+            .as_secs_f64();
+    }
+    Ok(took)
+}
+
+/// The median of some numbers (the mean of the middle two when there is an even number of them).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 0 {
+        (sorted[middle - 1] + sorted[middle]) / 2.0
+    } else {
+        sorted[middle]
+    }
+}
+
+/// Each client's throughput over the rounds: the median, and the slowest and fastest round.
+fn print_table(clients: &[Client], seconds: &[Vec<f64>], bytes: u64) {
     println!(
-        "downloading {} MiB from {url}, {} round(s), to /dev/null",
-        cli.size, cli.rounds
+        "{:<38} {:>12} {:>10} {:>10}",
+        "client", "median MB/s", "min MB/s", "max MB/s"
     );
-    let mut seconds: Vec<Vec<f64>> = vec![Vec::new(); clients.len()];
-    // Round by round, every client once, so that a change in the machine's load hits them all alike.
-    for _ in 0..cli.rounds {
-        for ((name, args, program), times) in clients.iter().zip(&mut seconds) {
-            let took = download(program, args).with_context(|| format!("running {name}"))?;
-            times.push(took.as_secs_f64());
-        }
+    for (client, times) in clients.iter().zip(seconds) {
+        let speeds: Vec<f64> = times.iter().map(|t| bytes as f64 / t / 1e6).collect();
+        let min = speeds.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = speeds.iter().copied().fold(0.0, f64::max);
+        println!(
+            "{:<38} {:>12.0} {:>10.0} {:>10.0}",
+            client.name,
+            median(&speeds),
+            min,
+            max
+        );
     }
+}
 
-    println!();
-    println!("{:<38} {:>12} {:>12}", "client", "best MB/s", "median MB/s");
-    let mut best = Vec::new();
-    let mut median = Vec::new();
-    for ((name, _, _), times) in clients.iter().zip(&mut seconds) {
-        times.sort_by(f64::total_cmp);
-        let fastest = bytes as f64 / times[0] / 1e6;
-        let middle = bytes as f64 / times[times.len() / 2] / 1e6;
-        println!("{name:<38} {fastest:>12.0} {middle:>12.0}");
-        best.push(fastest);
-        median.push(middle);
-    }
+/// http-fetch's default against curl, round by round: the two ran in the same round, close in time, so
+/// a change in the machine's load hits both; the median of these ratios is the comparison.
+fn print_ratio(seconds: &[Vec<f64>], rounds: u32) {
     let ours = BUFFER_SIZES
         .iter()
         .position(|size| *size == DEFAULT_BUFFER)
         .expect("the default is measured");
-    let curl = clients.len() - 1;
-    println!();
+    let curl = seconds.len() - 1;
+    // Throughput ratio: curl's time over ours.
+    let ratios: Vec<f64> = seconds[curl]
+        .iter()
+        .zip(&seconds[ours])
+        .map(|(theirs, mine)| theirs / mine)
+        .collect();
+    let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = ratios.iter().copied().fold(0.0, f64::max);
     println!(
-        "http-fetch (default buffer) / curl: {:.2} best, {:.2} median",
-        best[ours] / best[curl],
-        median[ours] / median[curl]
+        "http-fetch (default buffer) / curl, paired round by round: median {:.2}, from {min:.2} to \
+         {max:.2} over {rounds} round(s)",
+        median(&ratios)
     );
-    println!("curl: {curl_version}");
-    Ok(())
 }
 
 /// Runs one download to the end and returns how long it took; fails if the client fails or hangs.
@@ -189,23 +281,76 @@ fn version_line(program: &Path) -> String {
         .unwrap_or_else(|| "(version unknown)".into())
 }
 
-/// A server on 127.0.0.1:0 that answers every request with a body of `bytes` bytes, a thread per client.
-fn start_server(bytes: u64) -> Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("binding the benchmark server")?;
-    let addr = listener.local_addr()?;
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            thread::spawn(move || {
-                // A client that goes away early is not the server's problem.
-                let _ = serve(stream, bytes);
-            });
-        }
-    });
-    Ok(addr)
+/// The system's load average over the last minute (Linux's /proc/loadavg): how busy the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
-/// Reads the request head and sends the response.
-fn serve(stream: TcpStream, bytes: u64) -> std::io::Result<()> {
+/// The benchmark's server: this program run again with `--serve`, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    /// Starts the server process and reads the address it listens on from its first line.
+    fn start(bytes: u64) -> Result<Server> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["--serve", &bytes.to_string()])
+            // The server ends when its stdin closes: when this program ends, however it ends.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting the server process")?;
+        let stdout: ChildStdout = child.stdout.take().context("the server's stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .context("reading the server's address")?;
+        let addr = line.trim().to_string();
+        if addr.is_empty() {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("the server process printed no address");
+        }
+        Ok(Server { child, addr })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server process: listens on 127.0.0.1:0, prints its address, answers every request with a body of
+/// `bytes` bytes (a thread per client), and ends when its stdin closes.
+fn serve_forever(bytes: u64) -> Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("binding the benchmark server")?;
+    println!("{}", listener.local_addr()?);
+    std::io::stdout().flush()?;
+    thread::spawn(|| {
+        // Read until the benchmark closes the pipe (it ended), then end too.
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(0);
+    });
+    let block: &'static [u8] = Vec::leak((0..1024 * 1024).map(|i| (i % 251) as u8).collect());
+    for stream in listener.incoming().flatten() {
+        thread::spawn(move || {
+            // A client that goes away early is not the server's problem.
+            let _ = serve(stream, bytes, block);
+        });
+    }
+    Ok(())
+}
+
+/// Reads the request head and sends the response: the body from one 1 MiB block in memory, with a
+/// `Content-Length`, so that it costs as little as a server can and is the same for every client.
+fn serve(stream: TcpStream, bytes: u64, block: &[u8]) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_write_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(&stream);
@@ -224,7 +369,6 @@ fn serve(stream: TcpStream, bytes: u64) -> std::io::Result<()> {
         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {bytes}\r\n\
          Connection: close\r\n\r\n"
     )?;
-    let block: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
     let mut left = bytes;
     while left > 0 {
         let n = left.min(block.len() as u64) as usize;
