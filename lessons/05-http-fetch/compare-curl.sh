@@ -3,19 +3,23 @@
 # http-fetch, at several read buffer sizes, and by curl, round after round in a changing order; it prints
 # each client's median throughput and spread, and the ratio of http-fetch to curl paired round by round.
 #
-#   bash lessons/05-http-fetch/compare-curl.sh            # 256 MiB, 10 rounds: the chapter's table
-#   bash lessons/05-http-fetch/compare-curl.sh --quick    # 16 MiB, 2 rounds: CI checks the script still runs
-#   bash lessons/05-http-fetch/compare-curl.sh --size 1024 --rounds 20   # any of fetch-bench's options
+#   bash lessons/05-http-fetch/compare-curl.sh               # 1 GiB, 10 rounds: the chapter's first table
+#   bash lessons/05-http-fetch/compare-curl.sh --self-check  # the same, http-fetch in curl's place: the noise
+#   bash lessons/05-http-fetch/compare-curl.sh --quick       # 16 MiB, 2 rounds: CI checks it still runs
+#   bash lessons/05-http-fetch/compare-curl.sh --size 256 --rounds 20   # any of fetch-bench's options
 #
 # It works with any target folder (CARGO_TARGET_DIR, or build.target-dir in a cargo config): cargo says
 # where it is.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-args=(--size 256 --rounds 10)
+args=(--size 1024 --rounds 10)
 if [ "${1:-}" = "--quick" ]; then
   shift
   args=(--size 16 --rounds 2)
+elif [ "${1:-}" = "--self-check" ]; then
+  shift
+  args+=(--self-check)
 fi
 if [ $# -gt 0 ]; then
   args=("$@")
