@@ -1,6 +1,7 @@
 //! `fetch-bench`: downloads the same large body with `http-fetch` (at several read buffer sizes) and with
 //! `curl`, round after round, from a server in a process of its own, and prints each client's throughput
-//! (median and spread over the rounds) and the ratio of http-fetch to curl, paired round by round.
+//! (median and spread over the rounds) and CPU time, and the ratios of http-fetch to curl, paired round by
+//! round.
 //!
 //! ```text
 //! bash lessons/05-http-fetch/compare-curl.sh      # builds both in release mode, then runs this
@@ -121,18 +122,17 @@ fn main() -> Result<()> {
     );
     let load_before = load_average();
     run_round(&clients, 0)?;
-    // seconds[client][round]
-    let mut seconds = vec![Vec::new(); clients.len()];
+    // took[client][round]
+    let mut took = vec![Vec::new(); clients.len()];
     for round in 0..cli.rounds as usize {
-        let took = run_round(&clients, round)?;
-        for (times, took) in seconds.iter_mut().zip(took) {
-            times.push(took);
+        for (times, this) in took.iter_mut().zip(run_round(&clients, round)?) {
+            times.push(this);
         }
     }
     println!();
-    print_table(&clients, &seconds, bytes);
+    print_table(&clients, &took, bytes);
     println!();
-    print_ratio(&clients, &seconds, cli.rounds);
+    print_ratios(&clients, &took, cli.rounds);
     if !cli.self_check {
         println!("curl: {}", version_line(&cli.curl));
     }
@@ -184,14 +184,21 @@ fn order(n: usize, round: usize) -> Vec<usize> {
     order
 }
 
-/// Runs every client once, in this round's order; returns the seconds each took, in the clients' order.
-fn run_round(clients: &[Client], round: usize) -> Result<Vec<f64>> {
-    let mut took = vec![0.0; clients.len()];
+/// What one download cost, in seconds: from start to exit, and the client's CPU time (user and system),
+/// where the system tells it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Took {
+    wall: f64,
+    cpu: Option<f64>,
+}
+
+/// Runs every client once, in this round's order; returns what each took, in the clients' order.
+fn run_round(clients: &[Client], round: usize) -> Result<Vec<Took>> {
+    let mut took = vec![Took::default(); clients.len()];
     for i in order(clients.len(), round) {
         let client = &clients[i];
         took[i] = download(&client.program, &client.args)
-            .with_context(|| format!("running {}", client.name))?
-            .as_secs_f64();
+            .with_context(|| format!("running {}", client.name))?;
     }
     Ok(took)
 }
@@ -208,18 +215,29 @@ fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// Each client's throughput over the rounds: the median, and the slowest and fastest round.
-fn print_table(clients: &[Client], seconds: &[Vec<f64>], bytes: u64) {
+/// The smallest and largest of some numbers.
+fn range(values: &[f64]) -> (f64, f64) {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(0.0, f64::max);
+    (min, max)
+}
+
+/// Each client's throughput over the rounds: the median, and the slowest and fastest round; and the
+/// median of its CPU time.
+fn print_table(clients: &[Client], took: &[Vec<Took>], bytes: u64) {
     println!(
-        "{:<38} {:>12} {:>10} {:>10}",
-        "client", "median MB/s", "min MB/s", "max MB/s"
+        "{:<38} {:>12} {:>9} {:>9} {:>14}",
+        "client", "median MB/s", "min MB/s", "max MB/s", "median CPU ms"
     );
-    for (client, times) in clients.iter().zip(seconds) {
-        let speeds: Vec<f64> = times.iter().map(|t| bytes as f64 / t / 1e6).collect();
-        let min = speeds.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = speeds.iter().copied().fold(0.0, f64::max);
+    for (client, times) in clients.iter().zip(took) {
+        let speeds: Vec<f64> = times.iter().map(|t| bytes as f64 / t.wall / 1e6).collect();
+        let (min, max) = range(&speeds);
+        let cpu: Option<Vec<f64>> = times.iter().map(|t| t.cpu).collect();
+        let cpu = cpu.map_or("unknown".to_string(), |cpu| {
+            format!("{:.0}", median(&cpu) * 1000.0)
+        });
         println!(
-            "{:<38} {:>12.0} {:>10.0} {:>10.0}",
+            "{:<38} {:>12.0} {:>9.0} {:>9.0} {cpu:>14}",
             client.name,
             median(&speeds),
             min,
@@ -228,36 +246,46 @@ fn print_table(clients: &[Client], seconds: &[Vec<f64>], bytes: u64) {
     }
 }
 
-/// http-fetch's default against curl, round by round: the two ran in the same round, close in time, so
-/// a change in the machine's load hits both; the median of these ratios is the comparison.
-fn print_ratio(clients: &[Client], seconds: &[Vec<f64>], rounds: u32) {
+/// http-fetch's default against curl (the last client), round by round: the two ran in the same round,
+/// close in time, so a change in the machine's load hits both; the median of these ratios is the
+/// comparison. Throughput (higher is faster), then CPU time (lower is less work).
+fn print_ratios(clients: &[Client], took: &[Vec<Took>], rounds: u32) {
     let ours = BUFFER_SIZES
         .iter()
         .position(|size| *size == DEFAULT_BUFFER)
         .expect("the default is measured");
-    let curl = seconds.len() - 1;
-    // Throughput ratio: curl's time over ours.
-    let ratios: Vec<f64> = seconds[curl]
-        .iter()
-        .zip(&seconds[ours])
-        .map(|(theirs, mine)| theirs / mine)
-        .collect();
-    let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = ratios.iter().copied().fold(0.0, f64::max);
+    let curl = took.len() - 1;
     let other = if clients[curl].name == "curl" {
         "curl"
     } else {
         "itself"
     };
+    let pairs = || took[ours].iter().zip(&took[curl]);
+    // Throughput ratio: their time over ours.
+    let speed: Vec<f64> = pairs()
+        .map(|(mine, theirs)| theirs.wall / mine.wall)
+        .collect();
+    let (min, max) = range(&speed);
     println!(
-        "http-fetch (default buffer) / {other}, paired round by round: median {:.2}, from {min:.2} to \
-         {max:.2} over {rounds} round(s)",
-        median(&ratios)
+        "throughput, http-fetch (default buffer) / {other}, paired round by round: median {:.2}, from \
+         {min:.2} to {max:.2} over {rounds} round(s)",
+        median(&speed)
     );
+    let cpu: Option<Vec<f64>> = pairs()
+        .map(|(mine, theirs)| Some(mine.cpu? / theirs.cpu?.max(1e-6)))
+        .collect();
+    if let Some(cpu) = cpu {
+        let (min, max) = range(&cpu);
+        println!(
+            "CPU time, http-fetch (default buffer) / {other}, paired round by round: median {:.2}, from \
+             {min:.2} to {max:.2}",
+            median(&cpu)
+        );
+    }
 }
 
-/// Runs one download to the end and returns how long it took; fails if the client fails or hangs.
-fn download(program: &Path, args: &[String]) -> Result<Duration> {
+/// Runs one download to the end and returns what it took; fails if the client fails or hangs.
+fn download(program: &Path, args: &[String]) -> Result<Took> {
     let start = Instant::now();
     let mut child = Command::new(program)
         .args(args)
@@ -266,12 +294,19 @@ fn download(program: &Path, args: &[String]) -> Result<Duration> {
         .spawn()
         .with_context(|| format!("starting {}", program.display()))?;
     loop {
-        if let Some(status) = child.try_wait()? {
-            let took = start.elapsed();
+        // On Linux the child's CPU time is read while it is a zombie (exited, not yet waited for):
+        // waiting removes it, and its figures with it.
+        let exited = match zombie_cpu(child.id()) {
+            Ok(Some(cpu)) => Some((child.wait()?, Some(cpu))),
+            Ok(None) => None,
+            Err(()) => child.try_wait()?.map(|status| (status, None)),
+        };
+        if let Some((status, cpu)) = exited {
+            let wall = start.elapsed().as_secs_f64();
             if !status.success() {
                 bail!("{} {args:?} exited with {status}", program.display());
             }
-            return Ok(took);
+            return Ok(Took { wall, cpu });
         }
         if start.elapsed() > DOWNLOAD_LIMIT {
             let _ = child.kill();
@@ -284,6 +319,39 @@ fn download(program: &Path, args: &[String]) -> Result<Duration> {
         // Polling for the child's exit: 1 ms is below the timer's noise on a download of many MiB.
         thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// The CPU time (user and system, in seconds) of process `pid` once it has exited, from Linux's /proc;
+/// `Ok(None)` while it runs, `Err(())` where there is no /proc/PID/stat (not Linux).
+fn zombie_cpu(pid: u32) -> Result<Option<f64>, ()> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|_| ())?;
+    // `pid (name) state ...`: the name may hold spaces and parentheses, so fields count from the last `)`.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .ok_or(())?
+        .1
+        .split_whitespace()
+        .collect();
+    if fields.first() != Some(&"Z") {
+        return Ok(None);
+    }
+    // /proc/PID/schedstat's first field: the nanoseconds its main thread ran. Both clients download on
+    // one thread; where the file is missing, the coarser clock ticks of /proc/PID/stat do.
+    if let Some(nanos) = std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u64>().ok())
+    {
+        return Ok(Some(nanos as f64 / 1e9));
+    }
+    // Fields 14 and 15 of the line (11 and 12 after the name): utime and stime, in clock ticks of
+    // 1/100 s (USER_HZ, 100 on Linux).
+    let ticks: u64 = fields
+        .get(11..13)
+        .ok_or(())?
+        .iter()
+        .map(|f| f.parse::<u64>().map_err(|_| ()))
+        .sum::<Result<u64, ()>>()?;
+    Ok(Some(ticks as f64 / 100.0))
 }
 
 /// The first line of `curl --version`, so the table says what it was compared with.
