@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lesson 05's benchmark: the same large body downloaded from a local server (a process of its own) by
 # http-fetch, at several read buffer sizes, and by curl, round after round in a changing order; it prints
-# each client's median throughput and spread, and the ratio of http-fetch to curl paired round by round.
+# each client's median throughput, its spread and its CPU time, and the ratios of http-fetch to curl paired
+# round by round.
 #
 #   bash lessons/05-http-fetch/compare-curl.sh               # 1 GiB, 10 rounds: the chapter's first table
 #   bash lessons/05-http-fetch/compare-curl.sh --self-check  # the same, http-fetch in curl's place: the noise
