@@ -84,8 +84,8 @@ const MAX_REDIRECTS: usize = 10;
 /// The default size of the read buffer (`--buffer-size`). The body is written straight from it, so each
 /// `read` of the socket is at most one `write` of the output: 64 KiB moves a large download in few system
 /// calls (4 KiB takes up to 16 times as many), while one buffer per connection costs nothing worth
-/// counting. `compare-curl.sh` measures it: in the chapter's run, 4 KiB was the slowest, and 16, 64 and
-/// 256 KiB were level within the benchmark's noise (the chapter's benchmark section has the tables).
+/// counting. `compare-curl.sh` measures it: in the chapter's run, 4 KiB took almost twice the CPU time,
+/// and 16, 64 and 256 KiB were level within the benchmark's noise (the chapter has the tables).
 const BUFFER_SIZE: u32 = 64 * 1024;
 // ANCHOR_END: buffer_size
 
