@@ -216,6 +216,12 @@ fn step_1_take_a_url_apart() {
         );
     }
     assert_rejects(
+        "http://example.com:+80/",
+        UrlError::BadPort("+80".into()),
+        "a port is digits only: Rust's `parse::<u16>()` accepts a leading `+`, and a URL has none, so \
+         check as well that every byte is a digit (`port.bytes().all(|b| b.is_ascii_digit())`)",
+    );
+    assert_rejects(
         "http://example.com/my file.txt",
         UrlError::BadCharacter(String::new()),
         "a space would end the target in the request line (`GET /my file.txt HTTP/1.1` has four parts): \
