@@ -11,12 +11,13 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{Server, config_for, read_closed_or_reset};
-use shared::trace::is_timeout;
+use shared::trace::{Trace, is_timeout};
+use single_server::SessionEnd;
 use test_support::{
     IO_TIMEOUT, describe_returned, reset, try_read_line, try_read_until_closed, with_timeouts,
 };
@@ -170,7 +171,9 @@ fn step_2_at_most_max_clients_at_once() {
 /// are connected now, `served()` how many were admitted since the server started (a client turned away is
 /// not served). The line `who` is answered `online: N, served: M` with those numbers (`answer`); any other
 /// line still gets `Hello, X!`. Every client sees the same numbers, and a client that has left, with `exit`
-/// or by a failed session, is no longer online.
+/// or by a failed session, is no longer online. `counts()` reads both numbers under one lock: a client's
+/// thread that calls it again and again while 100 more clients arrive (and none leaves) must always find
+/// `online` equal to `served`.
 #[test]
 fn step_3_who_is_online() {
     let nobody = Clients::default();
@@ -234,6 +237,80 @@ fn step_3_who_is_online() {
     );
     assert_eq!(server.ask(&mut alice, "Alice", "Alice"), "Hello, Alice!\n");
     leave(&server, &mut alice, "Alice");
+
+    assert_counts_agree_while_clients_arrive();
+}
+
+/// How many clients arrive while the watcher of step 3's last check reads the counts: enough for the
+/// accept loop to admit one between the two locks of a `counts` that locks twice, few enough to take a few
+/// milliseconds.
+const ARRIVALS: u64 = 100;
+
+/// How many times step 3's last check tries, each time with a new server, before it concludes that the
+/// counts agree. With two locks, nearly every first try already catches them disagreeing.
+const TRIES: u32 = 5;
+
+/// The session of step 3's last check. The server's first client's thread (the watcher) calls
+/// `clients.counts()` again and again while [`ARRIVALS`] more clients are admitted and none leaves, so
+/// `online` and `served` must be equal in every answer. It writes `watching`, then what it found:
+/// `torn ONLINE SERVED READS` at the first pair that disagrees, or `agreed ONLINE SERVED READS` once every
+/// client is in (or after a while). The other clients' threads hold their places until their client closes.
+fn watch_counts(
+    mut stream: TcpStream,
+    _config: &Config,
+    clients: &Clients,
+    _trace: &Trace,
+) -> io::Result<SessionEnd> {
+    if clients.served() != 1 {
+        stream.set_read_timeout(Some(IO_TIMEOUT))?;
+        let _ = stream.read(&mut [0u8; 1]);
+        return Ok(SessionEnd::EndOfStream);
+    }
+    stream.write_all(b"watching\n")?;
+    let deadline = Instant::now() + IO_TIMEOUT / 2;
+    let mut reads = 0u64;
+    let verdict = loop {
+        let (online, served) = clients.counts();
+        reads += 1;
+        if online as u64 != served {
+            break format!("torn {online} {served} {reads}\n");
+        }
+        if served == ARRIVALS + 1 || (reads % 1024 == 0 && Instant::now() > deadline) {
+            break format!("agreed {online} {served} {reads}\n");
+        }
+    };
+    stream.write_all(verdict.as_bytes())?;
+    Ok(SessionEnd::EndOfStream)
+}
+
+/// Step 3's last check: one client's thread reads `counts()` while many clients arrive (see
+/// [`watch_counts`]); the two numbers must always agree.
+fn assert_counts_agree_while_clients_arrive() {
+    for _ in 0..TRIES {
+        let server = Server::start_with(config_for(256), watch_counts);
+        let mut watcher = server.connect("the watcher");
+        assert_eq!(
+            server.read_line(&mut watcher, "the watcher"),
+            "watching\n",
+            "the watcher's session (the test's own) should start"
+        );
+        let arrivals: Vec<TcpStream> = (0..ARRIVALS).map(|_| server.connect("a client")).collect();
+        let verdict = server.read_line(&mut watcher, "the watcher");
+        drop(arrivals);
+        let words: Vec<&str> = verdict.split_whitespace().collect();
+        match words[..] {
+            ["agreed", ..] => {}
+            ["torn", online, served, reads] => panic!(
+                "`counts()` answered (online: {online}, served: {served}), a pair that never existed: no \
+                 client had left, so every client served was online. (A client's thread called \
+                 `clients.counts()` {reads} times while {ARRIVALS} clients arrived.) The two numbers come \
+                 from two moments: `clients.online()` then `clients.served()` lock the roster twice, and \
+                 the accept loop admitted clients in between. Lock once (`let roster = clients.lock();`) \
+                 and read both numbers from that one guard"
+            ),
+            _ => panic!("the watcher's session wrote {verdict:?}, which this test does not expect"),
+        }
+    }
 }
 
 /// Step 4: `Stop::stop` makes `serve` return `Ok(summary)`. `serve`'s thread is blocked in `accept`, so
