@@ -6,7 +6,6 @@
 //! threaded-server --max-clients 2 --trace  # a small bound to try by hand, every socket call on stderr
 //! ```
 
-use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use shared::cli::{ListenArgs, TraceArg, parse_duration};
 use single_server::DEFAULT_MAX_LINE;
-use threaded_server::{Config, DEFAULT_MAX_CLIENTS, Stop, Summary, serve};
+use threaded_server::{Config, DEFAULT_MAX_CLIENTS, Stop, Summary, backlog_for, listen, serve};
 
 /// The biggest `--max-clients` accepted: 10,000. Each client is a thread and two file descriptors; past a
 /// few thousand, a thread per client is the wrong design (lesson 08 serves many sockets on one thread).
@@ -37,7 +36,8 @@ struct Cli {
     #[command(flatten)]
     listen: ListenArgs,
 
-    /// Serve at most this many clients at once. One more gets `busy, try again later` and is closed.
+    /// Serve at most this many clients at once. One more gets `busy, try again later` and is closed. The
+    /// listen backlog is as big, for a burst of that many clients (at least 128, at most the system's limit).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CLIENTS as u32,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_MAX_CLIENTS)))]
     max_clients: u32,
@@ -84,12 +84,14 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<Summary> {
     let trace = cli.trace.tracer();
-    let listener = TcpListener::bind(cli.listen.addr)
+    // Room in the backlog for a burst of as many clients as the server serves (std's bind gives 128).
+    let backlog = backlog_for(cli.max_clients as usize);
+    let listener = listen(cli.listen.addr, backlog)
         .map_err(|err| anyhow::anyhow!(shared::bind_error_message(cli.listen.addr, &err)))?;
     let addr = listener
         .local_addr()
         .context("asking the listener for its address")?;
-    trace.event(format_args!("bind {addr}, listen (backlog 128)"));
+    trace.event(format_args!("bind {addr}, listen (backlog {backlog})"));
 
     // ANCHOR: ctrl_c
     let stop = Stop::new(&listener).context("preparing the stop")?;

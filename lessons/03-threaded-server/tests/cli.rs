@@ -204,6 +204,56 @@ fn acceptance_256_clients_at_once_the_257th_is_busy_and_ctrl_c_exits_0() {
     }
 }
 
+/// The server's listen backlog is sized to `--max-clients` (std's `bind` always asks for 128): a burst of
+/// as many clients as it serves waits in the backlog, handshake done, while the accept loop is busy. The
+/// test makes the accept loop as busy as can be: it stops the server (`SIGSTOP`), and 250 clients connect,
+/// each given 300 ms for its handshake. With a backlog of 128, the 130th would time out (the kernel drops
+/// its SYN). Then `SIGCONT`: each is welcomed. Skipped where the system's limit is below 300.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_burst_of_max_clients_waits_in_the_backlog_while_the_server_is_busy() {
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    const CLIENTS: usize = 250;
+    match threaded_server::system_backlog_limit() {
+        Some(limit) if limit >= 300 => {}
+        limit => {
+            eprintln!("skipped: the system's backlog limit ({limit:?}) is below 300");
+            return;
+        }
+    }
+    let server = ServerProcess::start(SERVER, ["--max-clients", "300", "--trace"]);
+    server.signal("STOP");
+    let mut clients = Vec::new();
+    for i in 0..CLIENTS {
+        match TcpStream::connect_timeout(&server.addr(), Duration::from_millis(300)) {
+            Ok(client) => clients.push(test_support::with_timeouts(client)),
+            Err(err) => {
+                server.signal("CONT");
+                panic!(
+                    "client {i} of {CLIENTS}, connecting while the server was stopped: {err}. The backlog \
+                     held only {i} connections: it should hold --max-clients (300); the server's trace \
+                     says:\n{}",
+                    server.stderr_text()
+                );
+            }
+        }
+    }
+    server.signal("CONT");
+    for (i, client) in clients.iter_mut().enumerate() {
+        assert_eq!(read_line(client), "Welcome\n", "client {i}");
+    }
+    assert!(
+        server.stderr_text().contains("listen (backlog 300)"),
+        "the trace should say which backlog the server asked for: {}",
+        server.stderr_text()
+    );
+    drop(clients);
+    let (exited_ok, stderr) = server.interrupt();
+    assert!(exited_ok, "stderr:\n{stderr}");
+}
+
 /// The chapter shows this program's `--help`: it must be the real one.
 #[test]
 fn the_help_shown_in_the_book_is_current() {

@@ -476,3 +476,179 @@ mod interactive {
         }
     }
 }
+
+/// How long a client of the backlog test waits for its handshake: far more than loopback needs, far less
+/// than the 1 s after which Linux sends a dropped SYN again.
+#[cfg(target_os = "linux")]
+const HANDSHAKE_WAIT: Duration = Duration::from_millis(300);
+
+/// What became of a burst of connections to a listener that did not accept while they arrived.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Default)]
+struct Burst {
+    /// Taken by `accept` afterwards: the ones the kernel held in the backlog.
+    queued: Vec<TcpStream>,
+    /// `connect` returned, but `accept` does not have them: their last handshake packet was dropped.
+    unknown_to_the_server: Vec<TcpStream>,
+    /// `connect` did not return within [`HANDSHAKE_WAIT`]: their SYN was dropped.
+    timed_out: usize,
+}
+
+/// `clients` connections at once to `listener`, each on its own thread, released together (as
+/// `greet-load` does), while nobody accepts; what [`drain`] then finds.
+#[cfg(target_os = "linux")]
+fn burst(listener: &TcpListener, clients: usize) -> (Vec<TcpStream>, usize) {
+    use std::sync::{Arc, Barrier};
+
+    let addr = listener.local_addr().unwrap();
+    let start = Arc::new(Barrier::new(clients));
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let start = Arc::clone(&start);
+            thread::spawn(move || {
+                start.wait();
+                TcpStream::connect_timeout(&addr, HANDSHAKE_WAIT)
+            })
+        })
+        .collect();
+    let mut connected = Vec::new();
+    let mut timed_out = 0;
+    for thread in threads {
+        match thread.join().expect("a client's thread") {
+            Ok(stream) => connected.push(stream),
+            Err(err) if is_timeout(&err) => timed_out += 1,
+            Err(err) => panic!("connect failed otherwise than by a timeout: {err}"),
+        }
+    }
+    (connected, timed_out)
+}
+
+/// Accepts every connection the kernel holds for `listener`, without waiting, and sorts the clients of a
+/// [`burst`] by whether the server has their connection.
+#[cfg(target_os = "linux")]
+fn drain(listener: &TcpListener, (connected, timed_out): (Vec<TcpStream>, usize)) -> Burst {
+    listener.set_nonblocking(true).unwrap();
+    let mut accepted = Vec::new();
+    while let Ok((_, peer)) = listener.accept() {
+        accepted.push(peer);
+    }
+    listener.set_nonblocking(false).unwrap();
+    let (queued, unknown_to_the_server) = connected
+        .into_iter()
+        .partition(|stream| accepted.contains(&stream.local_addr().unwrap()));
+    Burst {
+        queued,
+        unknown_to_the_server,
+        timed_out,
+    }
+}
+
+/// Whether this machine's `/proc/net/tcp` lists a socket on local port `port` in state SYN_SENT (`02`):
+/// a `connect` whose SYN has had no answer yet.
+#[cfg(target_os = "linux")]
+fn in_syn_sent(port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("reading /proc/net/tcp");
+    let local = format!(":{port:04X}");
+    table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() > 3 && fields[1].ends_with(&local) && fields[3] == "02"
+    })
+}
+
+/// The listen backlog is where connections wait, handshake done, until `accept` takes them, and it has a
+/// size: `listen(n)` (Linux holds n + 1, give or take one when handshakes end at the same moment on two
+/// CPUs). A burst of clients faster than the accept loop overflows it, and the kernel then drops handshake
+/// packets without a word. A client whose SYN was dropped stays in SYN_SENT and sends it again only 1 s
+/// later (then 3 s, 7 s, ...); one whose last packet (the ACK) was dropped has `connect` return, yet the
+/// server has no connection to accept until the kernel's own retries, or until the client sends something,
+/// and a greeting client waits for `Welcome` first. Here 20 clients connect at once to a listener with a
+/// backlog of 2 that accepts only afterwards: about 3 are in the backlog, and each of the others either
+/// timed out in `connect` (300 ms) or is connected on its side only, until it writes. One more client,
+/// patient, connects while the backlog is full: it is in SYN_SENT, and gets in only after its SYN is sent
+/// again, once the backlog has room (about 1 s later). With a backlog of 32, all 20 are there at once. This
+/// is why `threaded-server` sizes its backlog to `--max-clients` (`backlog_for`), where std's
+/// `TcpListener::bind` always asks for 128.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_burst_over_the_backlog_waits_for_the_kernels_retries() {
+    use socket2::{Domain, Socket, Type};
+    use std::time::Instant;
+
+    const BACKLOG: i32 = 2;
+    const CLIENTS: usize = 20;
+    let small = threaded_server::listen("127.0.0.1:0".parse().unwrap(), BACKLOG).unwrap();
+    let addr = small.local_addr().unwrap();
+    let arrived = burst(&small, CLIENTS);
+
+    // The patient client: bound first, so that the test knows its port and can see it in SYN_SENT.
+    let patient = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    patient
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    let port = patient.local_addr().unwrap().as_socket().unwrap().port();
+    let started = Instant::now();
+    let patient = thread::spawn(move || {
+        patient
+            .connect_timeout(&addr.into(), IO_TIMEOUT)
+            .map(|()| started.elapsed())
+    });
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while !in_syn_sent(port) {
+        assert!(
+            Instant::now() < deadline && !patient.is_finished(),
+            "the patient client should wait in SYN_SENT while the backlog is full"
+        );
+        thread::yield_now();
+    }
+
+    let over = drain(&small, arrived);
+    eprintln!(
+        "backlog {BACKLOG}, {CLIENTS} clients at once: {} in the backlog, {} connected on their side only, \
+         {} timed out in connect",
+        over.queued.len(),
+        over.unknown_to_the_server.len(),
+        over.timed_out
+    );
+    assert!(
+        over.queued.len() < CLIENTS && over.unknown_to_the_server.len() + over.timed_out > 0,
+        "a backlog of {BACKLOG} should not hold {CLIENTS} connections: {over:?}"
+    );
+    assert_eq!(
+        over.queued.len() + over.unknown_to_the_server.len() + over.timed_out,
+        CLIENTS,
+        "{over:?}"
+    );
+    // A client the server does not know of: once it speaks, its packet completes the handshake, and
+    // `accept` (the backlog has room now) returns it.
+    for mut client in over.unknown_to_the_server {
+        let me = client.local_addr().unwrap();
+        client.write_all(b"hello\n").unwrap();
+        let (mut stream, peer) = test_support::accept_within(&small, IO_TIMEOUT)
+            .expect("the client that spoke should be accepted");
+        assert_eq!(
+            peer, me,
+            "the connection accepted should be the one that spoke"
+        );
+        assert_eq!(read_line(&mut stream), "hello\n");
+    }
+    match patient.join().expect("the patient client's thread") {
+        Ok(waited) => eprintln!("the patient client connected after {waited:?}"),
+        Err(err) => panic!(
+            "the patient client should connect once the backlog had room, when its SYN was sent again, \
+             but: {err}"
+        ),
+    }
+
+    let big = threaded_server::listen("127.0.0.1:0".parse().unwrap(), 32).unwrap();
+    let fits = drain(&big, burst(&big, CLIENTS));
+    assert_eq!(
+        (fits.queued.len(), fits.timed_out),
+        (CLIENTS, 0),
+        "with a backlog of 32, all {CLIENTS} clients should be in it: {fits:?}"
+    );
+}
