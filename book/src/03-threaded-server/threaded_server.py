@@ -79,7 +79,8 @@ class Greeter(socketserver.StreamRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True  # SO_REUSEADDR, as Rust's std sets it: a restart can bind at once
     daemon_threads = True  # Ctrl-C does not wait for connected clients
-    request_queue_size = 128  # listen(128), as Rust's std; socketserver's default of 5 drops handshakes
+    request_queue_size = 128  # listen(128) at least (socketserver's default of 5 drops handshakes); main()
+    # sizes it to --max-clients, as lesson 03 sizes its backlog, so that a burst of clients fits in it
 
 
 def main():
@@ -90,6 +91,8 @@ def main():
     host, _, port = args.addr.rpartition(":")
     if not port.isdigit():
         parser.error(f"--addr {args.addr}: write IP:PORT, like 127.0.0.1:7878")  # exit status 2
+    # The kernel cuts a bigger backlog down to its limit (net.core.somaxconn) without a word.
+    Server.request_queue_size = max(Server.request_queue_size, args.max_clients)
     try:
         server = Server((host, int(port)), Greeter)
     except OSError as err:

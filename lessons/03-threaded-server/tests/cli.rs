@@ -254,6 +254,55 @@ fn a_burst_of_max_clients_waits_in_the_backlog_while_the_server_is_busy() {
     assert!(exited_ok, "stderr:\n{stderr}");
 }
 
+/// The chapter's measurement script, `book/src/03-threaded-server/compare.sh`, asks cargo where it built
+/// each program instead of assuming `target/`. Here it runs in its `--quick` mode (4 clients, 5 rounds, a
+/// debug build) with `CARGO_TARGET_DIR` naming another folder: a link to this test's own target folder, so
+/// that nothing is built again. Lesson 03 and the tokio server each greet all 4 clients.
+#[cfg(unix)]
+#[test]
+fn compare_sh_finds_its_programs_in_any_target_folder() {
+    use std::path::Path;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // `CARGO_BIN_EXE_...` is `<target folder>/<profile>/threaded-server`.
+    let target = Path::new(SERVER).parent().and_then(Path::parent).unwrap();
+    let elsewhere = std::env::temp_dir().join(format!("compare-sh-target-{}", std::process::id()));
+    let _ = std::fs::remove_file(&elsewhere);
+    std::os::unix::fs::symlink(target, &elsewhere).unwrap();
+    let output = Command::new(root.join("book/src/03-threaded-server/compare.sh"))
+        .args(["--quick", "--servers", "03 tokio"])
+        .env("CARGO_TARGET_DIR", &elsewhere)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("running compare.sh");
+    let _ = std::fs::remove_file(&elsewhere);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "compare.sh --quick failed with CARGO_TARGET_DIR={}:\n{stdout}\n{}",
+        elsewhere.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the programs are in {}/debug",
+            elsewhere.display()
+        )),
+        "compare.sh should run the programs cargo built in CARGO_TARGET_DIR ({}); its stderr:\n{stderr}",
+        elsewhere.display()
+    );
+    for row in [
+        "| lesson 03 (thread per client) | 4 | 0 | 0 | 20 |",
+        "| tokio (task per client) | 4 | 0 | 0 | 20 |",
+    ] {
+        assert!(
+            stdout.contains(row),
+            "compare.sh should print {row:?}:\n{stdout}"
+        );
+    }
+}
+
 /// The chapter shows this program's `--help`: it must be the real one.
 #[test]
 fn the_help_shown_in_the_book_is_current() {
