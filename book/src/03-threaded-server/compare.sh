@@ -127,6 +127,7 @@ for clients in $CLIENTS; do
   [ "$max_clients" -lt 256 ] && max_clients=256
   load=(--clients "$clients" --rounds "$ROUNDS" --timeout "$TIMEOUT")
   rows=()
+  costs=()
   for server in $SERVERS; do
     case $server in
       02)
@@ -143,6 +144,9 @@ for clients in $CLIENTS; do
         start_server python python3 "$script_dir/threaded_server.py" --max-clients "$max_clients" ;;
     esac
     rows+=("$("$greet_load" --addr "$addr" "${load[@]}" --row "$label")")
+    # What the load cost the server in memory: its peak resident set (VmHWM, on Linux).
+    peak=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/${pids[-1]}/status" 2>/dev/null || true)
+    [ -n "$peak" ] && costs+=("$label $((peak / 1024)) MiB")
     stop_server
   done
 
@@ -163,6 +167,11 @@ for clients in $CLIENTS; do
         print "\n" line
       }
     }'
+  if [ "${#costs[@]}" -gt 0 ]; then
+    line="Peak resident memory of each server (VmHWM):"
+    for i in "${!costs[@]}"; do line+=" ${costs[$i]}"; [ "$i" -lt $((${#costs[@]} - 1)) ] && line+=";"; done
+    echo "$line."
+  fi
   if [ "$clients" -gt "$LESSON_02_MAX_CLIENTS" ] && [[ " $SERVERS " == *" 02 "* ]]; then
     echo "(Lesson 02 is left out past $LESSON_02_MAX_CLIENTS clients: one at a time, its last client would wait for all the others.)"
   fi
