@@ -429,11 +429,48 @@ fn table_text(lines: &[&str], width: usize) -> String {
 const HEADER: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  \
                       timeout inode\n";
 
+/// Addresses with a character of more than one byte where a hex digit should be, each `None`. The
+/// first two are 32 bytes long, as an IPv6 address is, with the character across the end of a group of 8.
+const NOT_ASCII: &[(&str, &str)] = &[
+    (
+        "0000000\u{e9}00000000000000000000000:1F90",
+        "32 bytes, but `\u{e9}` is 2 of them (the 8th and 9th), and not a hex digit",
+    ),
+    (
+        "000000000000000\u{20ac}00000000000000:1F90",
+        "32 bytes, but `\u{20ac}` is 3 of them (the 16th to the 18th), and not a hex digit",
+    ),
+    (
+        "010000\u{e9}:1F90",
+        "8 bytes, but `\u{e9}` is 2 of them, and not a hex digit",
+    ),
+    ("0100007F:1F\u{e9}", "a port with an `\u{e9}` in it"),
+];
+
+/// Whether a panic is the one of slicing a `str` inside a character.
+fn is_char_boundary_panic(what: &str) -> bool {
+    what.contains("is not a char boundary")
+}
+
+/// What to do about a panic on a line or field that does not parse.
+fn panic_advice(what: &str) -> &'static str {
+    if is_char_boundary_panic(what) {
+        "Slicing a `str` (`&ip[0..8]`) at a byte index that is not a char boundary panics, and a \
+         character such as `\u{e9}` takes 2 bytes: a field of 32 bytes is not 32 hex digits. Check \
+         `is_ascii()` before cutting it into groups (then every byte is a character), or cut it with \
+         `get(0..8)`, which returns None instead of panicking, or work on its bytes (`as_bytes()`)"
+    } else {
+        "a text that does not parse is `None` (or an InvalidData error for a line), never a panic: the \
+         text comes from outside the program"
+    }
+}
+
 /// Step 2: `parse_tcp_table` reads the text of `/proc/net/tcp` (or `tcp6`): a header line, then one line
 /// per socket, whose 2nd, 3rd and 4th fields are its local address, its remote address and its state.
 /// `parse_proc_address` reads an address: `0100007F:1F90` is 127.0.0.1:8080, the IP a 32-bit number in
 /// hexadecimal whose bytes are in the machine's own order (`to_ne_bytes`), the port a hexadecimal number;
-/// an IPv6 address is 32 hex digits, four such numbers. Anything else is `None`. The state is hexadecimal
+/// an IPv6 address is 32 hex digits, four such numbers. Anything else is `None`, without a panic: a
+/// character of several bytes (`\u{e9}` is 2) where a digit should be too. The state is hexadecimal
 /// too: `0A` is 10, LISTEN (`TcpState::from_code`). A header alone is an empty table; a line that does
 /// not parse is an `InvalidData` error whose message shows the line (or its number). On Linux, the real
 /// `/proc/net/tcp` and `/proc/net/tcp6` parse, and show listeners and a connection the test opened.
@@ -566,6 +603,21 @@ fn step_2_parse_the_tcp_table() {
         );
     }
 
+    // Fields with characters of more than one byte, where hex digits should be. The text comes from
+    // outside the program: a parser must say it does not parse, never panic.
+    for (text, why) in NOT_ASCII {
+        match caught(|| parse_proc_address(text)) {
+            Ok(None) => {}
+            Ok(Some(addr)) => panic!(
+                "parse_proc_address({text:?}) returned Some({addr}), but it should be None: {why}"
+            ),
+            Err(what) => panic!(
+                "parse_proc_address({text:?}) {what}. {}",
+                panic_advice(&what)
+            ),
+        }
+    }
+
     for (text, what) in [(HEADER, "the header line alone"), ("", "an empty text")] {
         let entries = parsed(text, what);
         assert!(
@@ -595,6 +647,18 @@ fn step_2_parse_the_tcp_table() {
             "   1: 0100007F:1F90 00000000:0000 10A 00000000:00000000",
             "a state 0x10A, over 255",
         ),
+        (
+            "   1: 0000000\u{e9}00000000000000000000000:1F90 00000000:0000 0A 00000000:00000000",
+            "a local address of 32 bytes with an `\u{e9}` (2 bytes) across its 8th and 9th",
+        ),
+        (
+            "   1: 0100007F:1F90 000000000000000\u{20ac}00000000000000:0000 0A 00000000:00000000",
+            "a remote address of 32 bytes with a `\u{20ac}` (3 bytes) across its 16th and 17th",
+        ),
+        (
+            "   1: 0100007F:1F90 00000000:0000 0\u{e9} 00000000:00000000",
+            "a state `0\u{e9}`",
+        ),
     ] {
         let text = format!("{HEADER}{good}\n{bad}\n");
         match caught(|| parse_tcp_table(&text)) {
@@ -615,6 +679,10 @@ fn step_2_parse_the_tcp_table() {
                 "parse_tcp_table with {why} on line 3, {bad:?}, returned Ok({entries:?}), but it \
                  should be an InvalidData error that shows the line: a line that does not parse must \
                  not be skipped or guessed at"
+            ),
+            Err(what) if is_char_boundary_panic(&what) => panic!(
+                "parse_tcp_table with {why} on line 3, {bad:?}, {what}. {}",
+                panic_advice(&what)
             ),
             Err(what) => panic!(
                 "parse_tcp_table with {why} on line 3, {bad:?}, {what}: return an InvalidData error \
