@@ -67,7 +67,8 @@ pub fn fill_until_blocked(stream: &TcpStream, piece: usize) -> io::Result<u64> {
     //     with an error of kind `ErrorKind::WouldBlock`, instead of waiting for the peer to read;
     //   - a loop around `(&*stream).write(&data)` (`Write` is implemented for `&TcpStream`): `Ok(n)` adds
     //     `n` to the count, which may be less than `piece`; `WouldBlock` is the end: the buffers are
-    //     full. `Interrupted` means "write again"; any other error ends the loop as an error (and
+    //     full. `Interrupted` means "write again" (no test can provoke it here: the chapter says why);
+    //     any other error ends the loop as an error (and
     //     `Ok(0)` as `ErrorKind::WriteZero`);
     //   - `stream.set_nonblocking(false)?` after the loop, whatever ended it: keep the loop's outcome in
     //     a variable (`break` can carry a value out of a `loop`) instead of returning from inside it with
@@ -80,7 +81,8 @@ pub fn fill_until_blocked(stream: &TcpStream, piece: usize) -> io::Result<u64> {
 /// bytes and the reads. Each read returns what has arrived, at most the buffer's size. A `buf_size` of 0
 /// is taken as 1.
 pub fn drain(input: &mut impl Read, buf_size: usize) -> io::Result<Drained> {
-    // TODO(step 4): a `vec![0u8; ...]` of `buf_size` bytes (at least 1), and a loop around
+    // TODO(step 4): a `vec![0u8; ...]` of `buf_size` bytes, at least 1 (a read into an empty buffer
+    //   returns `Ok(0)` at once, which looks like the end of the stream), and a loop around
     //   `input.read(&mut buf)`, starting from `Drained::default()`:
     //   - `Ok(0)` is the end of the stream: return what was counted. It is not a read that returned
     //     bytes, so it does not count;

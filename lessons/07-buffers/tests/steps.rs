@@ -527,32 +527,53 @@ fn payload_of_4_gib() {
     // more, so a function that copies it fails to allocate instead of filling this machine's memory.
     let run = in_capped_child("step_1_write_a_length_then_the_bytes", "4gib", 5 * 1024);
     let call = "write_frame(out, a payload of 4294967296 bytes)";
-    let why = "4294967296 is 2^32, one more than a u32 holds: 4 bytes cannot say how long it is. \
-               `u32::try_from(payload.len())` fails for it: return an error of kind InvalidInput then, \
-               before writing anything";
+    let why = "4294967296 is 2^32, one more than a u32 holds: 4 bytes cannot say how long it is";
     match &run {
         ChildRun::Skipped(why) => {
             eprintln!("skipped the payload of 4 GiB: {why}");
         }
         ChildRun::AllocationFailed(size) => panic!(
             "{call} asked for {size} bytes of memory (the test's copy of the program is capped at 1 GiB \
-             more than the payload). Did it copy the payload, or make a frame of it? {why}"
+             more than the payload): it copied the payload, or made the frame in a new buffer, before \
+             the length was checked. {why}, so the check comes first: `u32::try_from(payload.len())` \
+             and its InvalidInput error before any allocation and any write (after the copy, it comes \
+             too late); then write the payload from where it is, `write_all(payload)`, with no copy"
         ),
         ChildRun::Other(what) => panic!("{call} {what}. {why}"),
         ChildRun::Reported(_) => {
             let kind = run.get("kind");
             let written = run.get("written");
-            if kind != "InvalidInput" || written != "nothing" {
-                let cut = if written.starts_with("00 00 00 00") {
-                    " The length came out as 00 00 00 00: `as u32` cut 2^32 down to 0."
-                } else {
-                    ""
-                };
-                panic!(
-                    "{call} {}, and `out` received {written}.{cut} {why}",
-                    run.get("outcome")
-                );
-            }
+            let outcome = run.get("outcome");
+            let advice = match kind {
+                "InvalidInput" if written == "nothing" => return,
+                "InvalidInput" => format!(
+                    "the error is right, but it came after {written} had been written: check the length \
+                     before the first `write_all`, so that nothing half-written is left on the stream"
+                ),
+                "panicked" => "a panic is not an answer the caller can handle: turn the failure of \
+                     `u32::try_from(payload.len())` into an io::Error with `map_err`, instead of \
+                     `unwrap()` or `expect()`"
+                    .into(),
+                _ if written.starts_with("00 00 00 00") => {
+                    "the length came out as 00 00 00 00: `as u32` cut 2^32 down to 0. \
+                     `u32::try_from(payload.len())` fails instead: turn that into an InvalidInput error, \
+                     before writing anything"
+                        .into()
+                }
+                _ if written != "nothing" => "it wrote without checking the length first, and went on \
+                     until the test's writer refused more than 16 bytes: check \
+                     `u32::try_from(payload.len())` before the first `write_all`, and return its \
+                     InvalidInput error"
+                    .into(),
+                "Ok" => "the payload cannot be framed: return an error of kind InvalidInput, which \
+                         `u32::try_from(payload.len())` tells when"
+                    .into(),
+                other => format!(
+                    "the error should be of kind InvalidInput (the caller gave a payload too long), not \
+                     {other}: `io::Error::new(ErrorKind::InvalidInput, ...)` in the `map_err`"
+                ),
+            };
+            panic!("{call} {outcome}, and `out` received {written}: {advice}. {why}.");
         }
     }
 }
@@ -1209,6 +1230,9 @@ fn assert_drained<R: Read + Send + 'static>(
             describe(&other),
             if matches!(&other, Ok(Err(err)) if err.kind() == ErrorKind::Interrupted) {
                 "Interrupted means \"read again\": nothing was read, and nothing is wrong"
+            } else if buf_size == 0 {
+                "a `buf_size` of 0 is taken as 1 (`buf_size.max(1)`): a buffer of 0 bytes cannot read \
+                 anything"
             } else {
                 "read until a read returns Ok(0)"
             }
@@ -1223,7 +1247,12 @@ fn assert_drained<R: Read + Send + 'static>(
     if got == expected {
         return;
     }
-    let advice = if got.bytes < expected.bytes {
+    let advice = if buf_size == 0 && got.bytes == 0 {
+        "a read into a buffer of 0 bytes returns Ok(0) at once, whatever the stream holds, and Ok(0) \
+         looks like the end of the stream: nothing was read. Take a `buf_size` of 0 as 1 \
+         (`buf_size.max(1)`), as the doc comment says"
+            .to_string()
+    } else if got.bytes < expected.bytes {
         format!(
             "it stopped after {} of the {} bytes. A read that returns fewer bytes than the buffer holds \
              is not the end: only Ok(0) is",
@@ -1247,7 +1276,8 @@ fn assert_drained<R: Read + Send + 'static>(
 /// which returns 0, does not count). A read returns what has arrived, at most the buffer's size: with a
 /// buffer of 1 byte, a stream of N bytes takes N reads; a read that returns less than the buffer holds is
 /// not the end. An `Interrupted` read is called again and is not counted; any other error is returned.
-/// On real connections on loopback, and on bytes in memory cut into small reads.
+/// A `buf_size` of 0 is taken as 1: a read into an empty buffer returns `Ok(0)` at once, which would look
+/// like the end of the stream. On real connections on loopback, and on bytes in memory cut into small reads.
 #[test]
 fn step_4_count_the_reads_to_the_end() {
     // Bytes in memory, each read returning at most 7 bytes: exactly ceil(1000 / min(7, buf_size)) reads.
@@ -1277,6 +1307,17 @@ fn step_4_count_the_reads_to_the_end() {
             &why,
         );
     }
+    // A buffer of 0 bytes: taken as 1, so 1000 reads of 1 byte.
+    assert_drained(
+        SmallReads::new(io::Cursor::new(data.clone()), 7),
+        0,
+        Drained {
+            bytes: 1000,
+            reads: 1000,
+        },
+        "1000 bytes, each read returning at most 7",
+        "a buf_size of 0 is taken as 1: each read returns 1 byte",
+    );
     assert_drained(
         io::Cursor::new(Vec::new()),
         4096,
