@@ -3,25 +3,28 @@
 //!
 //! Step 1 is [`listen`] and [`reuse_address_is_on`], step 2 [`parse_tcp_table`] and
 //! [`parse_proc_address`], step 3 [`close_connection`], step 4 [`who_holds`]. Everything else is given, and
-//! compiled with this file: the options and the backlog ([`Reuse`], [`BACKLOG`], `set_reuse_port`) in
-//! `reuse.rs`; the table's types ([`TcpState`], [`TcpEntry`], [`Holders`]), [`read_tcp_table`] and
-//! [`wait_for_state`] in `tcp_table.rs`; [`Side`], [`Closed`] and [`connect_pair`] in `connection.rs`.
+//! compiled with this file: the options, the backlog and the trace ([`Reuse`], [`BACKLOG`],
+//! `set_reuse_port`, [`traced`]) in `reuse.rs`; the table's types ([`TcpState`], [`TcpEntry`],
+//! [`Holders`]), [`read_tcp_table`] and [`wait_for_state`] in `tcp_table.rs`; [`Side`], [`Closed`] and
+//! [`connect_pair`] in `connection.rs`.
 // Until you write the bodies, parameters and helpers are unused; this keeps the compiler quiet about it.
 #![allow(unused_variables, unused_mut, unused_imports, dead_code)]
 
 use std::io::{self, ErrorKind, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 
+use shared::trace::Trace;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::reuse::set_reuse_port;
-use crate::{BACKLOG, Closed, Holders, Reuse, Side, TcpEntry, TcpState};
+use crate::{BACKLOG, Closed, Holders, Reuse, Side, TcpEntry, TcpState, traced};
 
 /// Makes a listener the long way, one system call at a time, as Python's `socket.socket()`,
-/// `setsockopt`, `bind` and `listen` do: with `reuse` choosing `SO_REUSEADDR` and `SO_REUSEPORT`.
+/// `setsockopt`, `bind` and `listen` do: with `reuse` choosing `SO_REUSEADDR` and `SO_REUSEPORT`. Each
+/// call is reported to `trace` as it returns (`--trace` shows them).
 ///
 /// The options must be set between `socket` and `bind`: `bind` is where the kernel checks them.
-pub fn listen(addr: SocketAddr, reuse: Reuse) -> io::Result<TcpListener> {
+pub fn listen(addr: SocketAddr, reuse: Reuse, trace: &Trace) -> io::Result<TcpListener> {
     // TODO(step 1): the four system calls of Python's socket.socket(), setsockopt, bind and listen, with
     //   socket2:
     //   - `Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?`, where the domain (IPv4 or IPv6) is
@@ -31,6 +34,11 @@ pub fn listen(addr: SocketAddr, reuse: Reuse) -> io::Result<TcpListener> {
     //   - `socket.bind(&addr.into())?` (socket2 takes its own `SockAddr`, which `into()` makes) and
     //     `socket.listen(BACKLOG)?`;
     //   - `Ok(socket.into())`: a `Socket` turns into a std `TcpListener`.
+    //   Wrap each call in `traced(trace, "what it is", the call)` (given, in `reuse.rs`), which reports
+    //   it to `--trace` as it returns and gives its result back for the `?`: e.g.
+    //   `traced(trace, format_args!("bind {addr}"), socket.bind(&addr.into()))?`. Name them `socket`,
+    //   `setsockopt(SO_REUSEADDR, 0)` (or 1, as set), `setsockopt(SO_REUSEPORT, 1)`, `bind ADDR` and
+    //   `listen(128)`, so that the trace says what was called, and only that.
     //   Return every error with `?`: "Address already in use" is an answer the caller needs, not a panic.
     //   (`TcpListener::bind` would do all of this in one call, but it turns SO_REUSEADDR on by itself.)
     todo!("step 1: a listener made one system call at a time")

@@ -15,10 +15,11 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use reuseaddr::{
     Holders, Reuse, Side, TcpState, close_connection, connect_pair, listen, read_tcp_table,
-    reuse_address_is_on, wait_for_state, wait_until_gone, who_holds,
+    reuse_address_is_on, traced, wait_for_state, wait_until_gone, who_holds,
 };
 use shared::cli::{ListenArgs, TraceArg, parse_duration, parse_listen_addr};
 use shared::trace::{Trace, Traced};
+use socket2::{Domain, Socket, Type};
 
 #[derive(Parser)]
 #[command(
@@ -117,28 +118,37 @@ impl Transcript {
     }
 }
 
-/// [`listen`], with a trace line of the calls it makes and what came of them.
+/// [`listen`], which traces each call it makes, and the address it got (port 0 is a port the kernel
+/// picks: `getsockname` says which).
 fn traced_listen(addr: SocketAddr, reuse: Reuse, trace: &Trace) -> io::Result<TcpListener> {
-    let result = listen(addr, reuse);
-    let port_option = if reuse.port {
-        "; setsockopt(SO_REUSEPORT, 1)"
-    } else {
-        ""
+    let listener = listen(addr, reuse, trace)?;
+    trace.event(format_args!("listening on {}", listener.local_addr()?));
+    Ok(listener)
+}
+
+/// Whether a bind with SO_REUSEADDR on would pass what holds `addr`, asked of the kernel: a socket with
+/// the option is bound there and closed at once, without `listen`, so no client can connect to it.
+fn reuse_would_bind(addr: SocketAddr, trace: &Trace) -> bool {
+    let trace = trace.labelled("would SO_REUSEADDR help?");
+    let domain = Domain::for_address(addr);
+    let Ok(socket) = traced(&trace, "socket", Socket::new(domain, Type::STREAM, None)) else {
+        return false;
     };
-    let calls = format!(
-        "socket; setsockopt(SO_REUSEADDR, {}){port_option}; bind {addr}",
-        u8::from(reuse.address)
-    );
-    match &result {
-        Ok(listener) => trace.event(format_args!(
-            "{calls}; listen({}): listening on {}",
-            reuseaddr::BACKLOG,
-            listener.local_addr()?
-        )),
-        // `listen` hardly ever fails once `bind` has worked: this is `bind`'s error.
-        Err(err) => trace.event(format_args!("{calls}: failed: {err}")),
-    }
-    result
+    let bound = traced(
+        &trace,
+        "setsockopt(SO_REUSEADDR, 1)",
+        socket.set_reuse_address(true),
+    )
+    .and_then(|()| {
+        traced(
+            &trace,
+            format_args!("bind {addr}"),
+            socket.bind(&addr.into()),
+        )
+    });
+    drop(socket);
+    trace.event("close");
+    bound.is_ok()
 }
 
 /// Binds with `reuse` and reports the outcome in words; returns the listener when it bound.
@@ -183,7 +193,7 @@ fn listener_without_reuse(
 ) -> Result<TcpListener> {
     // A fixed --addr used again within 60 s finds this very trap: say so, as `serve` does.
     let listener = traced_listen(addr, Reuse::NONE, trace)
-        .map_err(|err| bind_failed(addr, Reuse::NONE, err))?;
+        .map_err(|err| bind_failed(addr, Reuse::NONE, err, trace))?;
     let addr = listener.local_addr()?;
     t.step(format!(
         "A listener made with socket2, SO_REUSEADDR off: {addr}"
@@ -226,7 +236,7 @@ fn rebind_without_reuse(t: &mut Transcript, addr: SocketAddr, trace: &Trace) {
             "This is Python's \"OSError: [Errno 98] Address already in use\". The connection in \
              TIME_WAIT still holds the address, although nothing listens.",
         );
-        explain_holders(t, addr, Reuse::NONE);
+        explain_holders(t, addr, Reuse::NONE, trace);
     }
 }
 // ANCHOR_END: rebind_without_reuse
@@ -415,13 +425,10 @@ fn close_one(listener: &TcpListener, first: Side, trace: &Trace) -> Result<reuse
         client.peer_addr()?
     ));
     let closed = close_connection(client, server, first).context("closing the connection")?;
-    let (first, second) = match first {
-        Side::Client => ("client", "server"),
-        Side::Server => ("server", "client"),
-    };
+    // What close_connection returned; what it did inside (its reads, its closes) shows in the table.
     trace.event(format_args!(
-        "close the {first}'s end {}; the {second} reads 0 bytes (peer closed); close the {second}'s end",
-        closed.local
+        "close_connection(client, server, Side::{first:?}): returned, the first to close was {} -> {}",
+        closed.local, closed.remote
     ));
     Ok(closed)
 }
@@ -463,12 +470,12 @@ fn show_time_wait(t: &mut Transcript, closed: reuseaddr::Closed, whose: &str) ->
 }
 
 /// Says who holds `addr`, from the kernel's table, when it can be read.
-fn explain_holders(t: &Transcript, addr: SocketAddr, reuse: Reuse) {
+fn explain_holders(t: &Transcript, addr: SocketAddr, reuse: Reuse, trace: &Trace) {
     if let Ok(table) = read_tcp_table() {
-        t.note(format!(
-            "Who holds it: {}.",
-            advice(&who_holds(addr, &table), reuse)
-        ));
+        let holders = who_holds(addr, &table);
+        let passes = !reuse.address && holders.listening == 0 && reuse_would_bind(addr, trace);
+        let advice = advice(&holders, reuse, passes, " (std's TcpListener::bind does)");
+        t.note(format!("Who holds it: {advice}."));
     }
 }
 
@@ -481,7 +488,7 @@ fn serve(addr: SocketAddr, no_reuse: bool, timeout: Duration, trace: &Trace) -> 
         Reuse::ADDRESS
     };
     let listener =
-        traced_listen(addr, reuse, trace).map_err(|err| bind_failed(addr, reuse, err))?;
+        traced_listen(addr, reuse, trace).map_err(|err| bind_failed(addr, reuse, err, trace))?;
     shared::announce_listening(listener.local_addr()?)?;
     eprintln!(
         "SO_REUSEADDR is {}. Each client gets one line, then this server closes first, which leaves the \
@@ -552,11 +559,19 @@ fn serve_one(stream: Traced<std::net::TcpStream>, timeout: Duration) -> Result<(
             Ok(0) => return Ok(()),
             Ok(n) => drained += n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) if shared::trace::is_timeout(&err) => anyhow::bail!(
-                "the client did not close its end within {} s (--timeout): dropped; with nc, \
-                 press Ctrl-D after the line",
-                timeout.as_secs_f64()
-            ),
+            Err(err) if shared::trace::is_timeout(&err) => {
+                // The trace line above names the error the system gives, WouldBlock ("Resource
+                // temporarily unavailable") on Unix: on a socket with a read timeout, it is the timeout.
+                stream.trace().event(format_args!(
+                    "that is the read timeout: nothing came from the client, not even its FIN, within \
+                     {timeout:?} (--timeout)"
+                ));
+                anyhow::bail!(
+                    "the client did not close its end within {} s (--timeout): dropped; with nc, \
+                     press Ctrl-D after the line",
+                    timeout.as_secs_f64()
+                )
+            }
             Err(err) => return Err(err).context("waiting for the client to close"),
         }
     }
@@ -567,35 +582,41 @@ fn serve_one(stream: Traced<std::net::TcpStream>, timeout: Duration) -> Result<(
 }
 // ANCHOR_END: serve
 
-/// The error for a failed bind, with who holds the address when the kernel's table says.
-fn bind_failed(addr: SocketAddr, reuse: Reuse, err: io::Error) -> anyhow::Error {
+/// The error for a failed bind, with who holds the address when the kernel's table says, and what to do:
+/// only advice that works, so the kernel is asked whether SO_REUSEADDR would get past the holders.
+fn bind_failed(addr: SocketAddr, reuse: Reuse, err: io::Error, trace: &Trace) -> anyhow::Error {
     if err.kind() == io::ErrorKind::AddrInUse
         && let Ok(table) = read_tcp_table()
     {
-        let advice = advice(&who_holds(addr, &table), reuse);
-        let here = if reuse.address {
-            ""
-        } else {
-            " (here: leave out --no-reuse)"
-        };
-        return anyhow::anyhow!("binding {addr}: {err} - {advice}{here}");
+        let holders = who_holds(addr, &table);
+        let passes = !reuse.address && holders.listening == 0 && reuse_would_bind(addr, trace);
+        let advice = advice(&holders, reuse, passes, " (here: leave out --no-reuse)");
+        return anyhow::anyhow!("binding {addr}: {err} - {advice}");
     }
     anyhow::anyhow!("{}", shared::bind_error_message(addr, &err))
 }
 
 /// What to do about an `AddrInUse` from a `bind` made with `reuse`, given who holds the address (step 4's
-/// count): the advice of the demo's step 3 and of `serve`'s error.
-fn advice(holders: &Holders, reuse: Reuse) -> String {
+/// count) and whether a bind with SO_REUSEADDR `passes` them (asked of the kernel): the advice of the
+/// demo's step 3 and of `serve`'s error. Linux lets a bind pass a socket that is not listening only when
+/// both have SO_REUSEADDR, and never a live listener.
+fn advice(holders: &Holders, reuse: Reuse, passes: bool, here: &str) -> String {
     if holders.listening > 0 {
         return "a server is listening there now: stop it (`ss -ltnp` shows which program it is), or use \
-                another port"
+                another port (SO_REUSEADDR never lets two live listeners share an address)"
             .into();
     }
     let mut advice = Vec::new();
     if holders.time_wait > 0 {
         let them = if holders.time_wait == 1 { "it" } else { "them" };
         let waiting = connections(holders.time_wait);
-        advice.push(if reuse.address {
+        advice.push(if passes {
+            format!(
+                "{waiting} in TIME_WAIT: this side closed {them} first, in the last 60 s, with \
+                 SO_REUSEADDR on. Set it on the new socket too{here}: a bind with it passes TIME_WAIT \
+                 (the kernel just said so); or wait for {them} to expire (at most 60 s)"
+            )
+        } else if reuse.address {
             format!(
                 "{waiting} in TIME_WAIT, made by a program that did not set SO_REUSEADDR: Linux lets a \
                  bind pass TIME_WAIT only when both sockets have the option, so wait for {them} to expire \
@@ -603,16 +624,23 @@ fn advice(holders: &Holders, reuse: Reuse) -> String {
             )
         } else {
             format!(
-                "{waiting} in TIME_WAIT: this side closed {them} first, in the last 60 s. Set \
-                 SO_REUSEADDR (std's TcpListener::bind does), or wait"
+                "{waiting} in TIME_WAIT: this side closed {them} first, in the last 60 s, without \
+                 SO_REUSEADDR. Linux lets a bind pass TIME_WAIT only when both sockets have the option, \
+                 so setting it now would not help (a bind with it is refused too): wait for {them} to \
+                 expire (at most 60 s)"
             )
         });
     }
     if holders.other > 0 {
         advice.push(format!(
             "{} on that port still open, perhaps accepted by an earlier server and still served by a \
-             process it started: `ss -tanp` shows them",
-            connections(holders.other)
+             process it started: `ss -tanp` shows them{}",
+            connections(holders.other),
+            if passes && holders.time_wait == 0 {
+                format!("; a bind with SO_REUSEADDR passes them (the kernel just said so){here}")
+            } else {
+                String::new()
+            }
         ));
     }
     if advice.is_empty() {

@@ -1,8 +1,10 @@
-//! Given: the options a listener is made with, and the backlog. Compiled in both builds (the solution's
-//! and your exercise's), so you do not write them.
+//! Given: the options a listener is made with, the backlog, and the trace of each system call. Compiled
+//! in both builds (the solution's and your exercise's), so you do not write them.
 
+use std::fmt::Display;
 use std::io;
 
+use shared::trace::Trace;
 use socket2::Socket;
 
 // ANCHOR: reuse
@@ -56,3 +58,21 @@ pub(crate) fn set_reuse_port(_socket: &Socket) -> io::Result<()> {
     ))
 }
 // ANCHOR_END: reuse
+
+// ANCHOR: traced
+/// Reports one system call to `trace` as it returns, and gives its result back: `call` when it worked,
+/// `call: failed: ERROR` when it did not. Wrapped around each call where it is made, it makes `--trace`
+/// show exactly the calls that happened, in order, and nothing that did not:
+///
+/// ```text
+/// let socket = traced(trace, "socket", Socket::new(domain, Type::STREAM, Some(Protocol::TCP)))?;
+/// traced(trace, format_args!("bind {addr}"), socket.bind(&addr.into()))?;
+/// ```
+pub fn traced<T>(trace: &Trace, call: impl Display, result: io::Result<T>) -> io::Result<T> {
+    match &result {
+        Ok(_) => trace.event(call),
+        Err(err) => trace.event(format_args!("{call}: failed: {err}")),
+    }
+    result
+}
+// ANCHOR_END: traced

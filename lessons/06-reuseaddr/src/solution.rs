@@ -5,25 +5,45 @@
 use std::io::{self, ErrorKind, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 
+use shared::trace::Trace;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::reuse::set_reuse_port;
-use crate::{BACKLOG, Closed, Holders, Reuse, Side, TcpEntry, TcpState};
+use crate::{BACKLOG, Closed, Holders, Reuse, Side, TcpEntry, TcpState, traced};
 
 // ANCHOR: listen
 /// Makes a listener the long way, one system call at a time, as Python's `socket.socket()`,
-/// `setsockopt`, `bind` and `listen` do: with `reuse` choosing `SO_REUSEADDR` and `SO_REUSEPORT`.
+/// `setsockopt`, `bind` and `listen` do: with `reuse` choosing `SO_REUSEADDR` and `SO_REUSEPORT`. Each
+/// call is reported to `trace` as it returns (`--trace` shows them).
 ///
 /// The options must be set between `socket` and `bind`: `bind` is where the kernel checks them.
-pub fn listen(addr: SocketAddr, reuse: Reuse) -> io::Result<TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+pub fn listen(addr: SocketAddr, reuse: Reuse, trace: &Trace) -> io::Result<TcpListener> {
+    let domain = Domain::for_address(addr);
+    let socket = traced(
+        trace,
+        "socket",
+        Socket::new(domain, Type::STREAM, Some(Protocol::TCP)),
+    )?;
     // Set it either way, so that the choice is written down here and not left to a default.
-    socket.set_reuse_address(reuse.address)?;
+    let option = format!("setsockopt(SO_REUSEADDR, {})", u8::from(reuse.address));
+    traced(trace, option, socket.set_reuse_address(reuse.address))?;
     if reuse.port {
-        set_reuse_port(&socket)?;
+        traced(
+            trace,
+            "setsockopt(SO_REUSEPORT, 1)",
+            set_reuse_port(&socket),
+        )?;
     }
-    socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
+    traced(
+        trace,
+        format_args!("bind {addr}"),
+        socket.bind(&addr.into()),
+    )?;
+    traced(
+        trace,
+        format_args!("listen({BACKLOG})"),
+        socket.listen(BACKLOG),
+    )?;
     Ok(socket.into())
 }
 

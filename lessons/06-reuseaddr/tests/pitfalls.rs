@@ -11,6 +11,7 @@
 use std::net::TcpListener;
 
 use reuseaddr::{Reuse, listen, reuse_address_is_on};
+use shared::trace::Trace;
 
 #[cfg(target_os = "linux")]
 mod linux {
@@ -22,6 +23,7 @@ mod linux {
         Closed, Holders, Reuse, Side, TcpState, close_connection, connect_pair, listen,
         read_tcp_table, wait_for_state, wait_until_gone, who_holds,
     };
+    use shared::trace::Trace;
     use test_support::IO_TIMEOUT;
 
     /// Port 0 on the loopback address 127.0.0.`n`: the kernel picks a free port there.
@@ -51,7 +53,8 @@ mod linux {
 
     /// A listener on 127.0.0.`n` and its address.
     fn listener_on(n: u8, reuse: Reuse) -> (TcpListener, SocketAddr) {
-        let listener = listen(own_address(n), reuse).expect("binding the first listener");
+        let listener =
+            listen(own_address(n), reuse, &Trace::off()).expect("binding the first listener");
         let addr = listener.local_addr().unwrap();
         (listener, addr)
     }
@@ -84,7 +87,7 @@ mod linux {
         drop(listener);
 
         assert_in_use(
-            listen(addr, Reuse::NONE),
+            listen(addr, Reuse::NONE, &Trace::off()),
             "the server's end of the connection is in TIME_WAIT",
         );
         let held = holders(addr);
@@ -110,7 +113,7 @@ mod linux {
         drop(listener);
 
         assert_bound(
-            listen(addr, Reuse::NONE),
+            listen(addr, Reuse::NONE, &Trace::off()),
             "the TIME_WAIT is on the client's end, another port",
         );
     }
@@ -124,7 +127,7 @@ mod linux {
         close_first(&listener, Side::Server);
         drop(listener);
         assert_in_use(
-            listen(addr, Reuse::ADDRESS),
+            listen(addr, Reuse::ADDRESS, &Trace::off()),
             "the connection in TIME_WAIT was made without SO_REUSEADDR",
         );
 
@@ -132,11 +135,11 @@ mod linux {
         close_first(&listener, Side::Server);
         drop(listener);
         assert_in_use(
-            listen(addr, Reuse::NONE),
+            listen(addr, Reuse::NONE, &Trace::off()),
             "the new socket has no SO_REUSEADDR",
         );
         assert_bound(
-            listen(addr, Reuse::ADDRESS),
+            listen(addr, Reuse::ADDRESS, &Trace::off()),
             "both the connection in TIME_WAIT and the new socket have SO_REUSEADDR",
         );
     }
@@ -147,14 +150,14 @@ mod linux {
     fn two_live_listeners_fail_with_so_reuseaddr_and_work_with_so_reuseport() {
         let (first, addr) = listener_on(24, Reuse::ADDRESS);
         assert_in_use(
-            listen(addr, Reuse::ADDRESS),
+            listen(addr, Reuse::ADDRESS, &Trace::off()),
             "a listener is live on the address",
         );
         drop(first);
 
         let (first, addr) = listener_on(24, Reuse::PORT);
         let second = assert_bound(
-            listen(addr, Reuse::PORT),
+            listen(addr, Reuse::PORT, &Trace::off()),
             "both listeners have SO_REUSEPORT",
         );
         // Twenty connections: the kernel picks a listener for each from a hash of its addresses, so both
@@ -191,7 +194,7 @@ mod linux {
         let (_client, _server) = connect_pair(&listener, IO_TIMEOUT).expect("connecting");
         drop(listener);
         assert_in_use(
-            listen(addr, Reuse::NONE),
+            listen(addr, Reuse::NONE, &Trace::off()),
             "an accepted connection is still open on the address",
         );
         let held = holders(addr);
@@ -205,7 +208,7 @@ mod linux {
         let (_client, _server) = connect_pair(&listener, IO_TIMEOUT).expect("connecting");
         drop(listener);
         assert_bound(
-            listen(addr, Reuse::ADDRESS),
+            listen(addr, Reuse::ADDRESS, &Trace::off()),
             "the open connection and the new listener both have SO_REUSEADDR",
         );
     }
@@ -238,7 +241,10 @@ mod linux {
             "a reset connection leaves nothing behind on the server's side"
         );
         drop(listener);
-        assert_bound(listen(addr, Reuse::NONE), "nothing holds the address");
+        assert_bound(
+            listen(addr, Reuse::NONE, &Trace::off()),
+            "nothing holds the address",
+        );
     }
 }
 
@@ -259,6 +265,6 @@ fn std_sets_so_reuseaddr_and_socket2_does_not() {
         !socket.reuse_address().unwrap(),
         "a new socket, from socket2 as from the kernel, has SO_REUSEADDR off"
     );
-    let ours = listen("127.0.0.1:0".parse().unwrap(), Reuse::NONE).unwrap();
+    let ours = listen("127.0.0.1:0".parse().unwrap(), Reuse::NONE, &Trace::off()).unwrap();
     assert!(!reuse_address_is_on(&ours).unwrap());
 }

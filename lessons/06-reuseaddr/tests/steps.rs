@@ -22,6 +22,7 @@ use reuseaddr::{
     parse_proc_address, parse_tcp_table, read_tcp_table, reuse_address_is_on, wait_for_state,
     who_holds,
 };
+use shared::trace::Trace;
 use socket2::{Domain, SockRef, Socket, Type};
 use test_support::{
     IO_TIMEOUT, accept_within, caught, caught_any, describe, on_thread, with_timeouts,
@@ -91,12 +92,69 @@ fn reuse_name(reuse: Reuse) -> String {
     }
 }
 
-/// Calls `listen` and fails, saying what to check, unless it returns a listener.
+/// The trace lines `listen(addr, reuse, trace)` should give when every call works: one per system call,
+/// in order.
+fn expected_trace(addr: SocketAddr, reuse: Reuse) -> Vec<String> {
+    let mut lines = vec![
+        "socket".to_string(),
+        format!("setsockopt(SO_REUSEADDR, {})", u8::from(reuse.address)),
+    ];
+    if reuse.port {
+        lines.push("setsockopt(SO_REUSEPORT, 1)".into());
+    }
+    lines.push(format!("bind {addr}"));
+    lines.push(format!("listen({})", reuseaddr::BACKLOG));
+    lines
+}
+
+/// Fails unless `traced` is what `listen` should have traced, saying which call is missing or extra.
+#[track_caller]
+fn assert_traced(call: &str, traced: &[String], expected: &[String]) {
+    if traced == expected {
+        return;
+    }
+    let missing: Vec<&String> = expected.iter().filter(|l| !traced.contains(l)).collect();
+    let extra: Vec<&String> = traced.iter().filter(|l| !expected.contains(l)).collect();
+    let advice = match (missing.first(), extra.first()) {
+        (Some(line), _) if line.starts_with("setsockopt") => format!(
+            "there is no `{line}` line. Was the option set? `--trace` must show each call that was made \
+             (and set SO_REUSEADDR either way, `set_reuse_address(reuse.address)`, so that the choice is \
+             written down); wrap it in `traced(trace, \"{line}\", ...)`"
+        ),
+        (Some(line), _) => format!(
+            "there is no `{line}` line: wrap each call in `traced(trace, \"...\", the call)` (given), \
+             which reports it as it returns"
+        ),
+        (None, Some(line)) if line.starts_with("setsockopt(SO_REUSEPORT") => format!(
+            "`{line}` is traced, but `reuse.port` is false: call `set_reuse_port` only when it is \
+             true, and trace only the calls made"
+        ),
+        (None, Some(line)) => format!(
+            "`{line}` is not one of the calls: name them as the expected lines do, and trace only the \
+             calls made"
+        ),
+        (None, None) => {
+            "the calls are traced in another order than they should be made: the options \
+                         between `socket` and `bind`, `listen` last"
+                .into()
+        }
+    };
+    panic!(
+        "{call} traced {traced:?}, but it should trace each system call it makes, as it returns, in \
+         order: {expected:?}: {advice}"
+    );
+}
+
+/// Calls `listen` and fails, saying what to check, unless it returns a listener and traces each call.
 #[track_caller]
 fn listener_from_listen(addr: SocketAddr, reuse: Reuse) -> TcpListener {
-    let call = format!("listen({addr}, {})", reuse_name(reuse));
-    match caught(|| listen(addr, reuse)) {
-        Ok(Ok(listener)) => listener,
+    let call = format!("listen({addr}, {}, trace)", reuse_name(reuse));
+    let (trace, log) = Trace::memory();
+    match caught(|| listen(addr, reuse, &trace)) {
+        Ok(Ok(listener)) => {
+            assert_traced(&call, &log.lines(), &expected_trace(addr, reuse));
+            listener
+        }
         Ok(Err(err)) => {
             let advice = match err.kind() {
                 ErrorKind::AddrInUse => {
@@ -122,15 +180,18 @@ fn listener_from_listen(addr: SocketAddr, reuse: Reuse) -> TcpListener {
     }
 }
 
-/// Step 1: `listen(addr, reuse)` makes a listener the long way, with socket2, one system call at a time
-/// as Python does (`socket`, `setsockopt`, `bind`, `listen`): SO_REUSEADDR is on when `reuse.address`
-/// is, and off otherwise (std's `TcpListener::bind` would turn it on by itself); SO_REUSEPORT is on when
+/// Step 1: `listen(addr, reuse, trace)` makes a listener the long way, with socket2, one system call at
+/// a time as Python does (`socket`, `setsockopt`, `bind`, `listen`): SO_REUSEADDR is on when
+/// `reuse.address` is, and off otherwise (std's `TcpListener::bind` would turn it on by itself); SO_REUSEPORT is on when
 /// `reuse.port` is. The listener is bound to `addr`, IPv4 or IPv6 (port 0: a port the kernel picks), and
 /// accepts connections. An address that is taken is an error of kind `AddrInUse`, returned, not a
 /// panic. On Linux: two listeners made with `Reuse::PORT` share an address, but not two with
 /// `Reuse::ADDRESS`; and where a server (with SO_REUSEADDR) closed a connection first a moment ago, so
 /// that it waits in TIME_WAIT, `Reuse::NONE` gets `AddrInUse` and `Reuse::ADDRESS` binds.
-/// `reuse_address_is_on` reads SO_REUSEADDR back from any listener, one of std's too.
+/// `reuse_address_is_on` reads SO_REUSEADDR back from any listener, one of std's too. Each call is
+/// reported to `trace` as it returns, with `traced` (given): `socket`, `setsockopt(SO_REUSEADDR, 0)` (or
+/// 1), `setsockopt(SO_REUSEPORT, 1)` only when it is set, `bind ADDR`, `listen(128)`; a call that fails
+/// is the last line, `bind ADDR: failed: ...`.
 #[test]
 fn step_1_make_a_listener_call_by_call() {
     let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
@@ -218,8 +279,19 @@ fn step_1_make_a_listener_call_by_call() {
     // An address that a live listener holds: an error to return.
     let holder = listener_from_listen(loopback, Reuse::NONE);
     let taken = holder.local_addr().expect("the listener's address");
-    match caught(|| listen(taken, Reuse::NONE)) {
-        Ok(Err(err)) if err.kind() == ErrorKind::AddrInUse => {}
+    let (trace, log) = Trace::memory();
+    match caught(|| listen(taken, Reuse::NONE, &trace)) {
+        Ok(Err(err)) if err.kind() == ErrorKind::AddrInUse => {
+            let mut expected = expected_trace(taken, Reuse::NONE);
+            expected.pop();
+            let bind = expected.pop().unwrap_or_default();
+            expected.push(format!("{bind}: failed: {err}"));
+            assert_traced(
+                &format!("listen({taken}, Reuse::NONE, trace), where a listener is already,"),
+                &log.lines(),
+                &expected,
+            );
+        }
         Err(what) => panic!(
             "listen({taken}, Reuse::NONE), where a listener is already, {what}. \"Address already in \
              use\" is an answer for the caller (the demo explains it, a server reports it): return \
@@ -237,7 +309,7 @@ fn step_1_make_a_listener_call_by_call() {
     {
         let first = listener_from_listen(loopback, Reuse::PORT);
         let shared = first.local_addr().expect("the listener's address");
-        match caught(|| listen(shared, Reuse::PORT)) {
+        match caught(|| listen(shared, Reuse::PORT, &Trace::off())) {
             Ok(Ok(_second)) => {}
             other => panic!(
                 "listen({shared}, Reuse::PORT), where a listener made with Reuse::PORT is already, should \
@@ -250,7 +322,7 @@ fn step_1_make_a_listener_call_by_call() {
 
         let first = listener_from_listen(loopback, Reuse::ADDRESS);
         let held = first.local_addr().expect("the listener's address");
-        match caught(|| listen(held, Reuse::ADDRESS)) {
+        match caught(|| listen(held, Reuse::ADDRESS, &Trace::off())) {
             Ok(Err(err)) if err.kind() == ErrorKind::AddrInUse => {}
             other => panic!(
                 "listen({held}, Reuse::ADDRESS), where a listener made with Reuse::ADDRESS is already, \
@@ -267,7 +339,7 @@ fn step_1_make_a_listener_call_by_call() {
         let addr = old.local_addr().expect("the listener's address");
         closed_by_server(&old);
         drop(old);
-        match caught(|| listen(addr, Reuse::NONE)) {
+        match caught(|| listen(addr, Reuse::NONE, &Trace::off())) {
             Ok(Err(err)) if err.kind() == ErrorKind::AddrInUse => {}
             other => panic!(
                 "listen({addr}, Reuse::NONE), where a connection closed by the server a moment ago waits \
@@ -276,7 +348,7 @@ fn step_1_make_a_listener_call_by_call() {
                 describe(&other)
             ),
         }
-        match caught(|| listen(addr, Reuse::ADDRESS)) {
+        match caught(|| listen(addr, Reuse::ADDRESS, &Trace::off())) {
             Ok(Ok(_again)) => {}
             other => panic!(
                 "listen({addr}, Reuse::ADDRESS), where a connection closed by the server a moment ago \
