@@ -182,8 +182,8 @@ fn listener_from_listen(addr: SocketAddr, reuse: Reuse) -> TcpListener {
 
 /// Step 1: `listen(addr, reuse, trace)` makes a listener the long way, with socket2, one system call at
 /// a time as Python does (`socket`, `setsockopt`, `bind`, `listen`): SO_REUSEADDR is on when
-/// `reuse.address` is, and off otherwise (std's `TcpListener::bind` would turn it on by itself); SO_REUSEPORT is on when
-/// `reuse.port` is. The listener is bound to `addr`, IPv4 or IPv6 (port 0: a port the kernel picks), and
+/// `reuse.address` is, and off otherwise (std's `TcpListener::bind` would turn it on by itself);
+/// SO_REUSEPORT is on when `reuse.port` is. The listener is bound to `addr`, IPv4 or IPv6 (port 0: a port the kernel picks), and
 /// accepts connections. An address that is taken is an error of kind `AddrInUse`, returned, not a
 /// panic. On Linux: two listeners made with `Reuse::PORT` share an address, but not two with
 /// `Reuse::ADDRESS`; and where a server (with SO_REUSEADDR) closed a connection first a moment ago, so
