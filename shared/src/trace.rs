@@ -200,7 +200,9 @@ fn trace_read(trace: &Trace, result: &io::Result<usize>, buf: &[u8]) {
         Ok(0) if buf.is_empty() => trace.event("read 0 bytes (empty buffer)"),
         Ok(0) => trace.event("read 0 bytes (peer closed)"),
         Ok(n) => trace.event(format_args!("read {n} bytes {}", Preview(&buf[..*n]))),
-        Err(err) if is_timeout(err) => trace.event(format_args!("read timed out ({err})")),
+        Err(err) if is_timeout(err) => trace.event(format_args!(
+            "read timed out: nothing arrived within the socket's read timeout (the system calls it \"{err}\")"
+        )),
         Err(err) => trace.event(format_args!("read failed: {err}")),
     }
 }
@@ -216,7 +218,9 @@ fn trace_write(trace: &Trace, result: &io::Result<usize>, buf: &[u8]) {
             Preview(&buf[..*n])
         )),
         Ok(n) => trace.event(format_args!("write {n} bytes {}", Preview(&buf[..*n]))),
-        Err(err) if is_timeout(err) => trace.event(format_args!("write timed out ({err})")),
+        Err(err) if is_timeout(err) => trace.event(format_args!(
+            "write timed out: the peer took nothing within the socket's write timeout (the system calls it \"{err}\")"
+        )),
         Err(err) => trace.event(format_args!("write failed: {err}")),
     }
 }
@@ -293,6 +297,29 @@ mod tests {
         assert_eq!(Preview(b"Hi\r\n\xff\"").to_string(), r#""Hi\r\n\xff\"""#);
         let long = [b'a'; PREVIEW_BYTES + 1];
         assert!(Preview(&long).to_string().ends_with("\"..."));
+    }
+
+    /// A read timeout comes back as `WouldBlock` ("Resource temporarily unavailable"): the line says what
+    /// happened first, and quotes the system's words only after.
+    #[test]
+    fn a_read_timeout_is_traced_as_a_timeout_not_as_the_systems_words_alone() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (_server, _) = listener.accept().unwrap();
+        client
+            .set_read_timeout(Some(std::time::Duration::from_millis(20)))
+            .unwrap();
+        let (trace, log) = Trace::memory();
+        let mut client = Traced::new(client, trace);
+        let err = client.read(&mut [0u8; 16]).unwrap_err();
+        assert!(is_timeout(&err), "{err:?}");
+        let lines = log.lines();
+        assert!(
+            lines[0].starts_with(
+                "read timed out: nothing arrived within the socket's read timeout (the system calls it \""
+            ),
+            "{lines:?}"
+        );
     }
 
     #[test]

@@ -559,13 +559,9 @@ fn serve_one(stream: Traced<std::net::TcpStream>, timeout: Duration) -> Result<(
             Ok(0) => return Ok(()),
             Ok(n) => drained += n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            // On a socket with a read timeout, the timeout comes back as WouldBlock ("Resource
+            // temporarily unavailable") on Unix, TimedOut on Windows; the trace line says which it was.
             Err(err) if shared::trace::is_timeout(&err) => {
-                // The trace line above names the error the system gives, WouldBlock ("Resource
-                // temporarily unavailable") on Unix: on a socket with a read timeout, it is the timeout.
-                stream.trace().event(format_args!(
-                    "that is the read timeout: nothing came from the client, not even its FIN, within \
-                     {timeout:?} (--timeout)"
-                ));
                 anyhow::bail!(
                     "the client did not close its end within {} s (--timeout): dropped; with nc, \
                      press Ctrl-D after the line",
