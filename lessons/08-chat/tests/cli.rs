@@ -106,7 +106,7 @@ fn the_chat_client_through_a_pipe() {
     let addr = server.addr().to_string();
     let mut alice = Command::new(CLIENT);
     alice.args([&addr, "--name", "alice"]);
-    let mut alice = Running::start(alice);
+    let alice = Running::start(alice);
     alice.wait_for("alice", |l| l == "* online: alice");
     let mut bob = Command::new(CLIENT);
     bob.args([&addr, "--name", "bob"]);

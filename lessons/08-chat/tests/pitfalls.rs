@@ -124,7 +124,7 @@ fn a_member_that_vanishes_mid_broadcast_does_not_stop_the_broadcast_to_the_other
 /// taken. (Check and take under one lock; with two locks, both could see the name free.)
 #[test]
 fn a_name_taken_twice_at_the_same_moment_is_given_once() {
-    let room = Arc::new(RoomServer::start(RoomConfig::default()));
+    let room = RoomServer::start(RoomConfig::default());
     for round in 0..20 {
         let name = format!("twin{round}");
         let mut a = room.connect("first");

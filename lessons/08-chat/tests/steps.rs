@@ -68,13 +68,16 @@ fn printed(output: &Receiver<Vec<u8>>, so_far: &mut Vec<u8>, expected: &str, why
     }
 }
 
-/// Runs your `chat` on a thread, connected to a server socket the test holds.
-fn start_chat() -> (
+/// The server's socket, what the user types, what the client prints, and what `chat` returned.
+type Chatting = (
     TcpStream,
     Sender<Vec<u8>>,
     Receiver<Vec<u8>>,
     Receiver<io::Result<()>>,
-) {
+);
+
+/// Runs your `chat` on a thread, connected to a server socket the test holds.
+fn start_chat() -> Chatting {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
     let stream = TcpStream::connect(listener.local_addr().unwrap()).expect("connecting");
     let (server, _) = accept_within(&listener, IO_TIMEOUT).expect("accepting the client");
