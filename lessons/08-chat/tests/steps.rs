@@ -21,7 +21,7 @@ use chat::{Room, RoomConfig, chat, join, who};
 use common::RoomServer;
 use shared::trace::Trace;
 use socket2::{Domain, Socket, Type};
-use test_support::{IO_TIMEOUT, accept_within, read_until_closed, reset, try_read_line};
+use test_support::{IO_TIMEOUT, accept_within, reset, try_read_line, try_read_until_closed};
 
 /// What the user types, one chunk at a time; it blocks until the test sends more, like a terminal.
 struct Typed(Receiver<Vec<u8>>, Vec<u8>);
@@ -339,11 +339,20 @@ fn step_4_leaving() {
         match how {
             "/quit" => {
                 room.send(&mut member, name, "/quit\n");
-                let rest = read_until_closed(&mut member);
-                assert!(
-                    rest.is_empty(),
-                    "after /quit {name} should read end of stream, got {rest:?}"
-                );
+                match try_read_until_closed(&mut member) {
+                    Ok(rest) => assert!(
+                        rest.is_empty(),
+                        "after /quit {name} should read end of stream, got {rest:?}"
+                    ),
+                    Err((_, err)) => panic!(
+                        "after /quit the server should close {name}'s connection, but no end of stream came \
+                         within {IO_TIMEOUT:?} ({err}). The session calls `leave`, then waits for the writer thread, which ends \
+                         when the member's queue sender is dropped. If `leave` calls `broadcast` while it \
+                         still holds the lock, it waits for itself for ever (a `Mutex` is not reentrant): \
+                         release the guard first\n  server side: {}",
+                        room.server.state()
+                    ),
+                }
             }
             "end of stream" => member.shutdown(Shutdown::Write).unwrap(),
             _ => reset(member).unwrap(),
