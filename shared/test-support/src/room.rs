@@ -97,7 +97,8 @@ pub struct Member {
 }
 
 impl Room {
-    /// Starts `program` with [`BASE`] options, each overridden by `options` if given there.
+    /// Starts `program` with `--max-members 16 --max-line 256 --queue 64`, each overridden by `options`
+    /// if given there.
     pub fn start(program: impl AsRef<OsStr>, options: &[(&str, &str)]) -> Room {
         let mut args: Vec<String> = Vec::new();
         for (flag, default) in BASE {
