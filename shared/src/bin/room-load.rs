@@ -134,13 +134,29 @@ fn run(cli: &Cli) -> Result<()> {
     check_open_files(cli.members)?;
     let mut errors = 0u32;
     let mut members = Vec::new();
+    // One --timeout for all the joins together: a server that never answers costs one timeout, not one
+    // per member.
+    let deadline = Instant::now() + cli.timeout;
     for i in 0..cli.members {
         let slow = i >= cli.members - cli.slow;
-        match join(addr, i, slow, cli.timeout) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let joined = if left.is_zero() {
+            Err(anyhow::anyhow!(
+                "not tried: joining took longer than --timeout"
+            ))
+        } else {
+            join(addr, i, slow, left)
+        };
+        match joined.and_then(|member| {
+            member.get_ref().set_read_timeout(Some(cli.timeout))?;
+            Ok(member)
+        }) {
             Ok(member) => members.push((i, member)),
             Err(err) => {
                 errors += 1;
-                eprintln!("room-load: m{i}: {err:#}");
+                if errors <= 5 {
+                    eprintln!("room-load: m{i}: {err:#}");
+                }
             }
         }
     }
