@@ -229,11 +229,14 @@ fn join(addr: SocketAddr, i: u32, slow: bool, timeout: Duration) -> Result<BufRe
     let mut line = String::new();
     loop {
         line.clear();
-        if reader
-            .read_line(&mut line)
-            .context("waiting for `* online`")?
-            == 0
-        {
+        let read = reader.read_line(&mut line).map_err(|err| {
+            if shared::trace::is_timeout(&err) {
+                anyhow::anyhow!("no `* online` line within {timeout:.0?} (last line {line:?})")
+            } else {
+                anyhow::Error::new(err).context("waiting for `* online`")
+            }
+        })?;
+        if read == 0 {
             bail!("the server closed the connection before `* online` (last line {line:?})");
         }
         if line.starts_with("* online: ") {
