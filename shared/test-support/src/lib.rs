@@ -13,6 +13,8 @@
 //! - reads split where the test wants them: [`SmallReads`]; tiny socket buffers: [`small_buffer_pair`];
 //! - a connection can be aborted with a reset: [`reset`];
 //! - the learner's code run with a time limit, and what it did said in words: [`on_thread`], [`caught`];
+//! - the room protocol (lessons 08 to 10), every rule a check, one `#[test]` each: [`room`],
+//!   [`room_protocol_tests!`];
 //! - the `--help` a chapter shows is the program's: [`assert_help_quoted_in_book`].
 
 mod book;
@@ -22,6 +24,7 @@ mod outcome;
 mod peers;
 mod process;
 mod reads;
+pub mod room;
 mod server_thread;
 
 pub use book::assert_help_quoted_in_book;

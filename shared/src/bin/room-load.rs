@@ -1,0 +1,429 @@
+//! `room-load`: many members of a room server (the room protocol, lessons 08 to 10), some of them slow, and
+//! how long a line takes to reach everyone.
+//!
+//! ```text
+//! room-load --addr 127.0.0.1:7878 --members 100 --slow 1 --label "lesson 08"
+//! room-load --addr 127.0.0.1:7878 --members 1000 --talkers 4 --lines 50 --pid 12345 --no-header
+//! ```
+//!
+//! It joins N members (`m0`, `m1`, ...) and waits for each one's `* online` line. The last S of them are
+//! slow: a tiny receive buffer, and they never read until the end, so the server's writes to them block
+//! once the kernel's buffers are full. K talkers (the first members) then send L lines each, one at a time:
+//! each line carries its send time, and the next is sent once every other member that reads has it (or
+//! `--timeout` is up). A line's latency is the time until the last of them got it: a server that waits for
+//! its slow members shows it here. The output is one Markdown table row (after a header, unless
+//! `--no-header`), so that runs against several servers make one table.
+//!
+//! Exit status 0 when the run finished (failures are a result, counted in the row), 1 when no member could
+//! join, 2 for bad usage.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::process::ExitCode;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use shared::ServerAddr;
+use shared::cli::parse_duration;
+use shared::load::Histogram;
+use socket2::{Domain, Socket, Type};
+
+/// Load a room server with members, some slow, and report how long each line took to reach everyone.
+///
+/// Columns: label (--label); members (asked for; any that could not join are counted in errors); slow (members that never read); lines (sent by
+/// all talkers); delivered (lines that reached every other member that reads, within --timeout); errors
+/// (members that could not join, and members that read but did not get every line: their connection
+/// failed, or nothing came within --timeout; each is said on stderr);
+/// p50 / p99 / max (time from a line's sending until the last member that reads got it, over the lines
+/// delivered); and with --pid, the server's resident memory now (VmRSS) and at its peak (VmHWM) and its
+/// thread count, from /proc/PID/status once every member has joined.
+#[derive(Parser, Debug)]
+#[command(name = "room-load", version)]
+struct Cli {
+    /// The room server, as IP:PORT or HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878")]
+    addr: ServerAddr,
+
+    /// Members to join (each a connection, and a thread here while it reads).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    members: u32,
+
+    /// Members that send lines (the first ones; never slow ones).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    talkers: u32,
+
+    /// Lines each talker sends, one at a time.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    lines: u32,
+
+    /// Pad each line to about this many bytes. On loopback the kernel buffers megabytes for a member that
+    /// does not read (the server's send buffer grows up to net.ipv4.tcp_wmem's maximum): a server that
+    /// waits for a slow member shows it only once the lines add up to more than that.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    bytes: u32,
+
+    /// Members (the last ones) with a tiny receive buffer that never read until the end.
+    #[arg(long, default_value_t = 0)]
+    slow: u32,
+
+    /// The server's process id, to report its memory and threads from /proc/PID/status (Linux).
+    #[arg(long)]
+    pid: Option<u32>,
+
+    /// The longest any wait may take: a connection, a join, one line reaching everyone (e.g. 500ms, 30s).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    timeout: Duration,
+
+    /// The first column of the row: which server this was.
+    #[arg(long, value_name = "TEXT", default_value = "room")]
+    label: String,
+
+    /// Print only the row, not the header lines before it.
+    #[arg(long)]
+    no_header: bool,
+}
+
+const HEADER: &str = "| server | members | slow | lines | delivered | errors \
+    | line to everyone p50 | p99 | max | VmRSS | VmHWM | threads |\n\
+    |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|";
+
+/// What the members that read have received: for each line (talker, number), how many got it and the
+/// longest it took to reach one of them; and how many readers failed before they had every line.
+#[derive(Default)]
+struct Tally {
+    got: HashMap<(u32, u32), (u32, Duration)>,
+    failed: u32,
+}
+
+struct Shared {
+    tally: Mutex<Tally>,
+    changed: Condvar,
+    start: Instant,
+    /// How many members that read each line should reach: every reader but the talker's own.
+    others: u32,
+    latencies: Histogram,
+}
+
+fn main() -> ExitCode {
+    shared::cli::exit_quietly_on_broken_pipe();
+    let cli = Cli::parse();
+    if cli.slow > cli.members - cli.talkers.min(cli.members) || cli.talkers >= cli.members {
+        eprintln!(
+            "room-load: --talkers plus --slow must leave at least one other member that reads"
+        );
+        return ExitCode::from(2);
+    }
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("room-load: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<()> {
+    let addr = cli
+        .addr
+        .resolve()
+        .with_context(|| format!("looking up {}", cli.addr))?[0];
+    check_open_files(cli.members)?;
+    let mut errors = 0u32;
+    let mut members = Vec::new();
+    // One --timeout for all the joins together: a server that never answers costs one timeout, not one
+    // per member.
+    let deadline = Instant::now() + cli.timeout;
+    for i in 0..cli.members {
+        let slow = i >= cli.members - cli.slow;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let joined = if left.is_zero() {
+            Err(anyhow::anyhow!(
+                "not tried: joining took longer than --timeout"
+            ))
+        } else {
+            join(addr, i, slow, left)
+        };
+        match joined.and_then(|member| {
+            member.get_ref().set_read_timeout(Some(cli.timeout))?;
+            Ok(member)
+        }) {
+            Ok(member) => members.push((i, member)),
+            Err(err) => {
+                errors += 1;
+                if errors <= 5 {
+                    eprintln!("room-load: m{i}: {err:#}");
+                }
+            }
+        }
+    }
+    if members.is_empty() {
+        bail!("no member could join {addr}");
+    }
+    let status = cli.pid.map(server_status);
+    let shared = Arc::new(Shared {
+        tally: Mutex::new(Tally::default()),
+        changed: Condvar::new(),
+        start: Instant::now(),
+        others: readers_joined(cli, &members).saturating_sub(1),
+        latencies: Histogram::default(),
+    });
+    let (delivered, reader_errors) = talk(cli, &shared, members);
+    errors += reader_errors;
+    println!(
+        "{}",
+        row(cli, &shared, delivered, errors, status.as_deref())
+    );
+    Ok(())
+}
+
+/// How many of the members that joined read (are not slow).
+fn readers_joined(cli: &Cli, members: &[(u32, BufReader<TcpStream>)]) -> u32 {
+    let readers = members
+        .iter()
+        .filter(|(i, _)| *i < cli.members - cli.slow)
+        .count();
+    u32::try_from(readers).unwrap_or(u32::MAX)
+}
+
+/// Fails with the command to run when this process may not open a socket per member (and some spare).
+fn check_open_files(members: u32) -> Result<()> {
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+        return Ok(());
+    };
+    let soft = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .and_then(|line| line.split_whitespace().nth(3)?.parse::<u64>().ok());
+    let needed = u64::from(members) * 2 + 64;
+    match soft {
+        Some(soft) if soft < needed => bail!(
+            "{members} members need about {needed} open files, and this shell allows {soft}: run \
+             `ulimit -n {needed}` first (in the same shell)"
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Connects member `i`, sends its name, and waits for its `* online` line.
+fn join(addr: SocketAddr, i: u32, slow: bool, timeout: Duration) -> Result<BufReader<TcpStream>> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    if slow {
+        // Before connecting, so the window it advertises stays small.
+        socket.set_recv_buffer_size(1024)?;
+    }
+    socket
+        .connect_timeout(&addr.into(), timeout)
+        .context("connecting")?;
+    let stream: TcpStream = socket.into();
+    // Each line is written alone: without this, Nagle's algorithm would hold one back for an ACK and
+    // the table would show this tool's delay, not the server's.
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    (&stream).write_all(format!("m{i}\n").as_bytes())?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(|err| {
+            if shared::trace::is_timeout(&err) {
+                anyhow::anyhow!("no `* online` line within {timeout:.0?} (last line {line:?})")
+            } else {
+                anyhow::Error::new(err).context("waiting for `* online`")
+            }
+        })?;
+        if read == 0 {
+            bail!("the server closed the connection before `* online` (last line {line:?})");
+        }
+        if line.starts_with("* online: ") {
+            return Ok(reader);
+        }
+        if line.starts_with("busy") || line.starts_with("error: ") {
+            bail!("the server answered {:?}", line.trim_end());
+        }
+    }
+}
+
+/// Starts a reader per member that reads, runs the talkers, then closes everything. Returns the lines
+/// delivered to everyone and the readers that failed or got nothing.
+fn talk(cli: &Cli, shared: &Arc<Shared>, members: Vec<(u32, BufReader<TcpStream>)>) -> (u64, u32) {
+    let mut readers = Vec::new();
+    let mut talkers = Vec::new();
+    let mut slow = Vec::new();
+    for (i, member) in members {
+        let stream = member
+            .get_ref()
+            .try_clone()
+            .expect("cloning a socket handle");
+        if i >= cli.members - cli.slow {
+            slow.push(stream);
+            continue;
+        }
+        if i < cli.talkers {
+            talkers.push((i, stream.try_clone().expect("cloning a socket handle")));
+        }
+        let shared = Arc::clone(shared);
+        let expect = cli.talkers * cli.lines - if i < cli.talkers { cli.lines } else { 0 };
+        readers.push((
+            stream,
+            thread::spawn(move || read_lines(i, member, expect, &shared)),
+        ));
+    }
+    let delivered: u64 = thread::scope(|scope| {
+        let runs: Vec<_> = talkers
+            .iter()
+            .map(|(i, stream)| scope.spawn(move || send_lines(cli, shared, *i, stream)))
+            .collect();
+        runs.into_iter().map(|run| run.join().unwrap_or(0)).sum()
+    });
+    for stream in slow.iter().chain(readers.iter().map(|(stream, _)| stream)) {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+    let failed = readers
+        .into_iter()
+        .map(|(_, reader)| u32::from(!reader.join().unwrap_or(false)))
+        .sum();
+    (delivered, failed)
+}
+
+/// Reads a member's lines until it has all `expect` talkers' lines, counting each at the tally. Returns
+/// whether it got them all.
+fn read_lines(i: u32, mut member: BufReader<TcpStream>, expect: u32, shared: &Shared) -> bool {
+    let mut got = 0;
+    let mut line = String::new();
+    while got < expect {
+        line.clear();
+        match member.read_line(&mut line) {
+            Ok(0) => break,
+            Err(err) => {
+                let what = if shared::trace::is_timeout(&err) {
+                    format!(
+                        "nothing arrived within --timeout {:?}",
+                        member
+                            .get_ref()
+                            .read_timeout()
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default()
+                    )
+                } else {
+                    err.to_string()
+                };
+                eprintln!(
+                    "room-load: m{i} stopped reading after {got} of its {expect} lines: {what}"
+                );
+                break;
+            }
+            Ok(_) => {}
+        }
+        let Some((talker, number, sent)) = parse(&line) else {
+            continue; // `* mX joined`, `* N messages skipped`, ...
+        };
+        let now = shared.start.elapsed();
+        got += 1;
+        let mut tally = shared.tally.lock().expect("tally");
+        let (count, last) = tally.got.entry((talker, number)).or_default();
+        *count += 1;
+        *last = (*last).max(now.saturating_sub(sent));
+        drop(tally);
+        shared.changed.notify_all();
+    }
+    if got < expect {
+        shared.tally.lock().expect("tally").failed += 1;
+        shared.changed.notify_all();
+    }
+    got == expect
+}
+
+/// `mT: NUMBER NANOS` from a talker, as (T, NUMBER, the send time since the start).
+fn parse(line: &str) -> Option<(u32, u32, Duration)> {
+    let (name, text) = line.trim_end().split_once(": ")?;
+    let talker = name.strip_prefix('m')?.parse().ok()?;
+    let mut words = text.split(' ');
+    let (number, nanos) = (words.next()?, words.next()?);
+    Some((
+        talker,
+        number.parse().ok()?,
+        Duration::from_nanos(nanos.parse().ok()?),
+    ))
+}
+
+/// Talker `i` sends its lines one at a time, each once the one before has reached every other reader
+/// (or the timeout is up, or a reader failed). Returns how many reached them all.
+fn send_lines(cli: &Cli, shared: &Shared, i: u32, mut stream: &TcpStream) -> u64 {
+    let mut delivered = 0;
+    for number in 0..cli.lines {
+        let sent = shared.start.elapsed();
+        let mut line = format!("{number} {} ", sent.as_nanos());
+        let pad = (cli.bytes as usize).saturating_sub(line.len() + 1);
+        line.extend(std::iter::repeat_n('x', pad));
+        line.push('\n');
+        if stream.write_all(line.as_bytes()).is_err() {
+            break;
+        }
+        let deadline = Instant::now() + cli.timeout;
+        let mut tally = shared.tally.lock().expect("tally");
+        loop {
+            let (count, wait) = tally.got.get(&(i, number)).copied().unwrap_or_default();
+            if count >= shared.others {
+                shared.latencies.record(wait);
+                delivered += 1;
+                break;
+            }
+            // A reader that failed never gets this line: it is not delivered to everyone.
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tally.failed > 0 {
+                break;
+            }
+            tally = shared.changed.wait_timeout(tally, left).expect("tally").0;
+        }
+        tally.got.remove(&(i, number));
+    }
+    delivered
+}
+
+/// VmRSS, VmHWM and Threads from /proc/PID/status, as table cells.
+fn server_status(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map_or("?".to_owned(), |value| value.trim().to_owned())
+    };
+    format!(
+        "{} | {} | {}",
+        field("VmRSS:"),
+        field("VmHWM:"),
+        field("Threads:")
+    )
+}
+
+fn row(cli: &Cli, shared: &Shared, delivered: u64, errors: u32, status: Option<&str>) -> String {
+    let ms = |wait: Option<Duration>| {
+        wait.map_or("-".to_owned(), |wait| {
+            format!("{:.2} ms", wait.as_secs_f64() * 1000.0)
+        })
+    };
+    let latencies = &shared.latencies;
+    let body = format!(
+        "| {} | {} | {} | {} | {delivered} | {errors} | {} | {} | {} | {} |",
+        cli.label,
+        cli.members,
+        cli.slow,
+        cli.talkers * cli.lines,
+        ms(latencies.percentile(50.0)),
+        ms(latencies.percentile(99.0)),
+        ms(latencies.max()),
+        status.unwrap_or("- | - | -"),
+    );
+    if cli.no_header {
+        body
+    } else {
+        format!("{HEADER}\n{body}")
+    }
+}
