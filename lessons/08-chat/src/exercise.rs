@@ -16,7 +16,7 @@ use std::thread;
 use shared::trace::{Trace, Traced};
 
 use crate::protocol;
-use crate::{Member, Room};
+use crate::{Member, Room, RoomState};
 
 /// The client, both ways at once: a thread copies the lines of `input` to the server while this thread
 /// prints what the server sends on `output`, as it arrives. At the end of `input`, the thread shuts down
@@ -44,7 +44,9 @@ pub fn chat(
 pub fn join(room: &Room, id: u64, name: &str, queue: SyncSender<String>) -> Result<String, String> {
     // TODO(step 2): `protocol::is_valid_name(name)`, or `Err(protocol::invalid_name(name))`. Then, with the
     //   room locked (`room.lock()`, kept until the end: "is it taken?" and "take it" are one step): a
-    //   member with that name already is `Err(protocol::name_taken(name))`; otherwise push a `Member`
+    //   member with that name already is `Err(protocol::name_taken(name))`; otherwise tell the others
+    //   `protocol::joined(name)` with `tell_others(&mut state, id, ...)` (step 3 makes it work; under the
+    //   same lock, so that whoever joins next hears of this member exactly once), push a `Member`
     //   (`skipped: 0`) onto `members` and return `Ok` with `protocol::online(...)` of every name, in order.
     todo!("step 2: join the room")
 }
@@ -58,10 +60,15 @@ pub fn who(room: &Room) -> String {
 /// Offers `line` to every member but `from`. Under the lock, and so it never waits: each member's queue
 /// takes the line or, full, counts it skipped ([`offer`]). The writing is its writer thread's.
 pub fn broadcast(room: &Room, from: u64, line: &str) {
-    // TODO(step 3): lock the room; for every member whose `id` is not `from`, `offer(member, line)`.
-    //   (Until then, nobody hears anybody: the given session calls this for every message, and for
-    //   `* NAME joined`.) Never write to a socket here: a member that does not read would stall everyone
-    //   waiting for this lock.
+    // Given: lock, and do `tell_others`'s work.
+    tell_others(&mut room.lock(), from, line);
+}
+
+/// [`broadcast`]'s work, for a caller that holds the lock already ([`join`], [`leave`]).
+pub fn tell_others(state: &mut RoomState, from: u64, line: &str) {
+    // TODO(step 3): for every member of `state.members` whose `id` is not `from`, `offer(member, line)`.
+    //   (Until then, nobody hears anybody.) Never write to a socket here, nor wait for a queue: this runs
+    //   with the room's lock held, and a member that does not read would stall everyone waiting for it.
 }
 
 /// A member's writer thread: writes each queued line to the member's socket, in order, until the queue's
@@ -79,9 +86,9 @@ pub fn write_queued(queue: Receiver<String>, out: &mut impl Write) -> io::Result
 /// tells the others".
 pub fn leave(room: &Room, id: u64) -> bool {
     // TODO(step 4): with the room locked, find the member's index (`position`); not there: `false`.
-    //   `remove` it (keep the order of the others). Then, with the lock released (end the block, or
-    //   `drop` the guard: `broadcast` takes the lock itself, and a `Mutex` is not reentrant),
-    //   `broadcast(room, id, &protocol::left(&name))` and return `true`.
+    //   `remove` it (keep the order of the others). Then, still under the lock (so that nobody joins
+    //   between "gone" and "told"), `tell_others(&mut state, id, &protocol::left(&name))`, and `true`.
+    //   Not `broadcast`: it locks the room again, and a `Mutex` locked twice by one thread never returns.
     todo!("step 4: leave the room, exactly once")
 }
 

@@ -44,7 +44,6 @@ pub fn serve_connection(
     };
     // From here on only the writer thread writes to the socket.
     let writer = spawn_writer(&stream, member.queue, room, member.id, trace)?;
-    broadcast(room, member.id, &protocol::joined(&member.name));
     let end = read_member_lines(
         &mut reader,
         room,

@@ -11,7 +11,7 @@ use std::thread;
 use shared::trace::{Trace, Traced};
 
 use crate::protocol;
-use crate::{Member, Room};
+use crate::{Member, Room, RoomState};
 
 // ANCHOR: chat
 /// The client, both ways at once: a thread copies the lines of `input` to the server while this thread
@@ -59,6 +59,9 @@ pub fn join(room: &Room, id: u64, name: &str, queue: SyncSender<String>) -> Resu
     if state.members.iter().any(|member| member.name == name) {
         return Err(protocol::name_taken(name));
     }
+    // Told to the others under the same lock as the push: whoever joins next either is in the roster
+    // already (and hears `* NAME joined`) or is not yet (and sees NAME in its `* online`), never both.
+    tell_others(&mut state, id, &protocol::joined(name));
     state.members.push(Member {
         id,
         name: name.to_string(),
@@ -83,7 +86,11 @@ pub fn who(room: &Room) -> String {
 /// Offers `line` to every member but `from`. Under the lock, and so it never waits: each member's queue
 /// takes the line or, full, counts it skipped ([`offer`]). The writing is its writer thread's.
 pub fn broadcast(room: &Room, from: u64, line: &str) {
-    let mut state = room.lock();
+    tell_others(&mut room.lock(), from, line);
+}
+
+/// [`broadcast`]'s work, for a caller that holds the lock already ([`join`], [`leave`]).
+pub fn tell_others(state: &mut RoomState, from: u64, line: &str) {
     for member in state.members.iter_mut().filter(|m| m.id != from) {
         offer(member, line);
     }
@@ -108,15 +115,15 @@ pub fn write_queued(queue: Receiver<String>, out: &mut impl Write) -> io::Result
 /// the end of the lines, the writer thread at a failed write), so "exactly once" is "whoever removes it
 /// tells the others".
 pub fn leave(room: &Room, id: u64) -> bool {
-    let removed = {
-        let mut state = room.lock();
-        let Some(index) = state.members.iter().position(|m| m.id == id) else {
-            return false;
-        };
-        state.members.remove(index)
+    let mut state = room.lock();
+    let Some(index) = state.members.iter().position(|m| m.id == id) else {
+        return false;
     };
-    // The removed member's queue sender drops here: its writer ends after what was queued.
-    broadcast(room, id, &protocol::left(&removed.name));
+    // `remove`, not `swap_remove`: the others keep their order of joining. The removed member's queue
+    // sender drops here, and its writer ends after what was queued.
+    let removed = state.members.remove(index);
+    // Under the same lock, as in `join`: nobody joins between "gone" and "told".
+    tell_others(&mut state, id, &protocol::left(&removed.name));
     true
 }
 // ANCHOR_END: leave

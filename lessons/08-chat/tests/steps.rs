@@ -285,7 +285,7 @@ fn step_3_the_broadcast() {
     let room = RoomServer::start(RoomConfig::default());
     let (mut alice, _) = room.join("Alice");
     let (mut bob, _) = room.join("Bob");
-    let why_joined = "every other member hears of a new one: `broadcast` offers the line to each member but the \
+    let why_joined = "every other member hears of a new one: `tell_others` offers the line to each member but the \
         sender, and `write_queued` writes each queued line to the socket";
     room.expect(&mut alice, "Alice", "* Bob joined\n", why_joined);
     room.send(&mut alice, "Alice", "hello\n");
@@ -348,8 +348,8 @@ fn step_4_leaving() {
                         "after /quit the server should close {name}'s connection, but no end of stream came \
                          within {IO_TIMEOUT:?} ({err}). The session calls `leave`, then waits for the writer thread, which ends \
                          when the member's queue sender is dropped. If `leave` calls `broadcast` while it \
-                         still holds the lock, it waits for itself for ever (a `Mutex` is not reentrant): \
-                         release the guard first\n  server side: {}",
+                         holds the lock, it waits for itself for ever (a `Mutex` is not reentrant): \
+                         use `tell_others` with the guard you hold\n  server side: {}",
                         room.server.state()
                     ),
                 }
@@ -363,8 +363,8 @@ fn step_4_leaving() {
             &format!("* {name} left\n"),
             &format!(
                 "{name} left by {how}: \
-            `leave` removes the member from `members` and, with the lock released, broadcasts \
-            `protocol::left(name)`"
+            `leave` removes the member from `members` and, under the same lock, tells the others \
+            `protocol::left(name)` (`tell_others`)"
             ),
         );
         room.send(&mut alice, "Alice", "/who\n");
