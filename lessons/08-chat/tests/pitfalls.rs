@@ -6,8 +6,9 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -69,9 +70,11 @@ fn writing_under_the_roster_lock_lets_one_member_that_never_reads_stall_the_room
         .set_write_timeout(Some(Duration::from_secs(1)))
         .unwrap();
     let roster = Arc::new(Mutex::new(vec![server_side]));
+    // Set by the broadcaster, lock still held, once its write has given up (at the write timeout).
+    let gave_up = Arc::new(AtomicBool::new(false));
     let (started, started_rx) = mpsc::channel();
     let broadcaster = {
-        let roster = Arc::clone(&roster);
+        let (roster, gave_up) = (Arc::clone(&roster), Arc::clone(&gave_up));
         thread::spawn(move || {
             let members = roster.lock().unwrap();
             started.send(()).unwrap();
@@ -79,21 +82,32 @@ fn writing_under_the_roster_lock_lets_one_member_that_never_reads_stall_the_room
             // The naive broadcast: write to each member, lock held, until a write cannot finish.
             loop {
                 if let Err(err) = (&members[0]).write_all(&line) {
+                    gave_up.store(true, Ordering::SeqCst);
                     return err;
                 }
             }
         })
     };
     started_rx.recv_timeout(IO_TIMEOUT).unwrap();
-    thread::sleep(Duration::from_millis(200)); // the broadcaster is now blocked in `write`
-    assert!(
-        matches!(roster.try_lock(), Err(TryLockError::WouldBlock)),
-        "while the broadcast is blocked writing to the member that never reads, nobody else gets the roster"
-    );
+    // Another member's thread wants the roster now, to pass on its own line.
+    let other = {
+        let (roster, gave_up) = (Arc::clone(&roster), Arc::clone(&gave_up));
+        thread::spawn(move || {
+            let _members = roster
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            gave_up.load(Ordering::SeqCst)
+        })
+    };
     let err = broadcaster.join().unwrap();
     assert!(
         shared::trace::is_timeout(&err),
         "the write was stuck until its timeout: {err}"
+    );
+    assert!(
+        other.join().unwrap(),
+        "the other member's thread got the roster only after the write to the member that never reads \
+         had given up: the whole room waited for one member"
     );
     drop(never_reads);
 }
