@@ -43,7 +43,7 @@ pub use backlog::{STD_BACKLOG, backlog_for, listen, system_backlog_limit};
 pub use clients::Clients;
 pub use config::*;
 pub use session::{Handler, greet_client, serve};
-pub use stop::{Stop, WAKE_TIMEOUT};
+pub use stop::{INTERRUPTED_TWICE, Stop, WAKE_TIMEOUT, stop_on_ctrl_c};
 
 // `cargo run -- check 3` builds the library from your exercise; every other build uses the solution.
 #[cfg_attr(feature = "exercise", path = "exercise.rs")]

@@ -13,7 +13,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use shared::cli::{ListenArgs, TraceArg, parse_duration};
 use single_server::DEFAULT_MAX_LINE;
-use threaded_server::{Config, DEFAULT_MAX_CLIENTS, Stop, Summary, backlog_for, listen, serve};
+use threaded_server::{
+    Config, DEFAULT_MAX_CLIENTS, Summary, backlog_for, listen, serve, stop_on_ctrl_c,
+};
 
 /// The biggest `--max-clients` accepted: 10,000. Each client is a thread and two file descriptors; past a
 /// few thousand, a thread per client is the wrong design (lesson 08 serves many sockets on one thread).
@@ -22,10 +24,6 @@ const MAX_MAX_CLIENTS: u32 = 10_000;
 /// The biggest `--max-line` accepted: 16 MiB, as in lesson 02. Times `--max-clients`, it is what clients
 /// can make the server hold.
 const MAX_MAX_LINE: u32 = 16 * 1024 * 1024;
-
-/// The exit status after a second Ctrl-C: 128 + SIGINT (2), what a shell reports for a program that Ctrl-C
-/// ended.
-const INTERRUPTED_TWICE: i32 = 130;
 
 /// Serve the greeting protocol over TCP, each client on its own thread: `Welcome`, then `Hello, X!` for each
 /// line X, `online: N, served: M` for the line `who`, until the client sends `exit` or closes. Ctrl-C stops
@@ -93,22 +91,8 @@ fn run(cli: &Cli) -> Result<Summary> {
         .context("asking the listener for its address")?;
     trace.event(format_args!("bind {addr}, listen (backlog {backlog})"));
 
-    // ANCHOR: ctrl_c
-    let stop = Stop::new(&listener).context("preparing the stop")?;
-    let on_signal = stop.clone();
-    // The handler runs on a thread of `ctrlc`'s, not inside the signal handler itself, so it may do what
-    // `stop` does: set a flag and connect. SIGTERM (`kill PID`) stops the server the same way.
-    ctrlc::set_handler(move || {
-        if on_signal.is_requested() {
-            // The second Ctrl-C: the person does not want to wait for the grace period.
-            eprintln!("interrupted again: exiting now");
-            std::process::exit(INTERRUPTED_TWICE);
-        }
-        eprintln!("interrupted: stopping (Ctrl-C again to exit at once)");
-        on_signal.stop();
-    })
-    .context("installing the Ctrl-C handler")?;
-    // ANCHOR_END: ctrl_c
+    // Ctrl-C (or SIGTERM) stops the server: `stop_on_ctrl_c` in src/stop.rs.
+    let stop = stop_on_ctrl_c(&listener)?;
     shared::announce_listening(addr).context("printing the address on stdout")?;
 
     let config = Config {

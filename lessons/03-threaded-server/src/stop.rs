@@ -80,3 +80,30 @@ impl Stop {
             .take()
     }
 }
+
+// ANCHOR: ctrl_c
+/// The exit status after a second Ctrl-C: 128 + SIGINT (2), what a shell reports for a program that Ctrl-C
+/// ended.
+pub const INTERRUPTED_TWICE: i32 = 130;
+
+/// A [`Stop`] for `listener`, requested by Ctrl-C or SIGTERM (`kill PID`); a second Ctrl-C exits at once
+/// with [`INTERRUPTED_TWICE`]. Lesson 08's room server stops the same way.
+pub fn stop_on_ctrl_c(listener: &TcpListener) -> anyhow::Result<Stop> {
+    use anyhow::Context;
+    let stop = Stop::new(listener).context("preparing the stop")?;
+    let on_signal = stop.clone();
+    // The handler runs on a thread of `ctrlc`'s, not inside the signal handler itself, so it may do what
+    // `stop` does: set a flag and connect. SIGTERM (`kill PID`) stops the server the same way.
+    ctrlc::set_handler(move || {
+        if on_signal.is_requested() {
+            // The second Ctrl-C: the person does not want to wait for the grace period.
+            eprintln!("interrupted again: exiting now");
+            std::process::exit(INTERRUPTED_TWICE);
+        }
+        eprintln!("interrupted: stopping (Ctrl-C again to exit at once)");
+        on_signal.stop();
+    })
+    .context("installing the Ctrl-C handler")?;
+    Ok(stop)
+}
+// ANCHOR_END: ctrl_c

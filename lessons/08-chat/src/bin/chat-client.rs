@@ -12,7 +12,7 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
 use shared::ServerAddr;
 use shared::cli::TraceArg;
@@ -64,21 +64,12 @@ fn run(cli: &Cli) -> Result<()> {
     // terminal: no call can wake it, and there is nothing left for it to do.
 }
 
-/// Connects to the first address of `server` that answers.
+/// Connects to the first address of `server` that answers, with lesson 01's `connect`.
 fn connect(server: &ServerAddr, trace: &shared::trace::Trace) -> Result<TcpStream> {
     let addrs = server
         .resolve()
         .with_context(|| format!("resolving {server}"))?;
-    let mut last = None;
-    for addr in addrs {
-        trace.event(format_args!("connect {addr}"));
-        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-            Ok(stream) => return Ok(stream),
-            Err(err) => last = Some((addr, err)),
-        }
-    }
-    match last {
-        Some((addr, err)) => bail!("connecting to {addr}: {err} - is the chat server running?"),
-        None => bail!("{server} has no address"),
-    }
+    basic_client::connect(&addrs, CONNECT_TIMEOUT, trace).map_err(|err| {
+        anyhow::anyhow!("connecting to {server}: {err} - is the chat server running?")
+    })
 }

@@ -9,12 +9,10 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use chat::{
-    DEFAULT_MAX_LINE, DEFAULT_MAX_MEMBERS, DEFAULT_QUEUE, RoomConfig, Stop, Summary, serve,
-};
+use chat::{DEFAULT_MAX_LINE, DEFAULT_MAX_MEMBERS, DEFAULT_QUEUE, RoomConfig, Summary, serve};
 use clap::Parser;
 use shared::cli::{ListenArgs, TraceArg};
-use threaded_server::{backlog_for, listen};
+use threaded_server::{backlog_for, listen, stop_on_ctrl_c};
 
 /// The biggest `--max-members`: 10,000. Each member is two threads here; past a few thousand, a thread per
 /// socket is the wrong design (lesson 09 serves many sockets on one thread).
@@ -82,19 +80,10 @@ fn run(cli: &Cli) -> Result<Summary> {
         .context("asking the listener for its address")?;
     trace.event(format_args!("bind {addr}, listen (backlog {backlog})"));
     // ANCHOR: ctrl_c
-    // As in lesson 03: the handler runs on a thread of `ctrlc`'s, and `stop` sets a flag and connects to
-    // wake the accept loop. Then `serve` shuts down every connection (each member leaves the usual way)
-    // and waits for the threads. SIGTERM does the same; a second Ctrl-C exits at once.
-    let stop = Stop::new(&listener).context("preparing the stop")?;
-    let on_signal = stop.clone();
-    ctrlc::set_handler(move || {
-        if on_signal.is_requested() {
-            std::process::exit(130);
-        }
-        eprintln!("interrupted: stopping");
-        on_signal.stop();
-    })
-    .context("installing the Ctrl-C handler")?;
+    // Lesson 03's stop: Ctrl-C (or SIGTERM) sets a flag and connects to wake the accept loop. Then `serve`
+    // shuts down every connection (each member leaves the usual way) and waits for the threads. A second
+    // Ctrl-C exits at once.
+    let stop = stop_on_ctrl_c(&listener)?;
     // ANCHOR_END: ctrl_c
     shared::announce_listening(addr).context("printing the address on stdout")?;
     let config = RoomConfig {
