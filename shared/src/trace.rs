@@ -193,10 +193,29 @@ impl Traced<TcpStream> {
 }
 
 fn trace_read(trace: &Trace, result: &io::Result<usize>, buf: &[u8]) {
+    trace_read_on(trace, result, buf, Blocking::Yes);
+}
+
+fn trace_write(trace: &Trace, result: &io::Result<usize>, buf: &[u8]) {
+    trace_write_on(trace, result, buf, Blocking::Yes);
+}
+
+/// Whether the traced socket blocks: on a non-blocking one, `WouldBlock` is the normal end of a round, not
+/// a timeout.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Blocking {
+    Yes,
+    No,
+}
+
+fn trace_read_on(trace: &Trace, result: &io::Result<usize>, buf: &[u8], blocking: Blocking) {
     if !trace.is_on() {
         return;
     }
     match result {
+        Err(err) if blocking == Blocking::No && err.kind() == io::ErrorKind::WouldBlock => {
+            trace.event("read: would block (nothing more has arrived)")
+        }
         Ok(0) if buf.is_empty() => trace.event("read 0 bytes (empty buffer)"),
         Ok(0) => trace.event("read 0 bytes (peer closed)"),
         Ok(n) => trace.event(format_args!("read {n} bytes {}", Preview(&buf[..*n]))),
@@ -207,11 +226,14 @@ fn trace_read(trace: &Trace, result: &io::Result<usize>, buf: &[u8]) {
     }
 }
 
-fn trace_write(trace: &Trace, result: &io::Result<usize>, buf: &[u8]) {
+fn trace_write_on(trace: &Trace, result: &io::Result<usize>, buf: &[u8], blocking: Blocking) {
     if !trace.is_on() {
         return;
     }
     match result {
+        Err(err) if blocking == Blocking::No && err.kind() == io::ErrorKind::WouldBlock => {
+            trace.event("write: would block (the send buffer is full)")
+        }
         Ok(n) if *n < buf.len() => trace.event(format_args!(
             "write {n} of {} bytes (short write) {}",
             buf.len(),
@@ -278,6 +300,42 @@ where
 
     fn flush(&mut self) -> io::Result<()> {
         (&self.inner).flush()
+    }
+}
+
+/// A borrowed non-blocking socket (lesson 09's event loop), traced like [`Traced`] for as long as the borrow
+/// lasts. `WouldBlock` is traced as what it means there (nothing more to read now, or a full send buffer),
+/// and dropping the wrapper closes nothing, so it is made afresh for each round of calls.
+#[derive(Debug)]
+pub struct TracedNonBlocking<'a, S> {
+    inner: &'a mut S,
+    trace: &'a Trace,
+}
+
+impl<'a, S> TracedNonBlocking<'a, S> {
+    /// Watches the calls made on `inner` through the wrapper.
+    pub fn new(inner: &'a mut S, trace: &'a Trace) -> Self {
+        TracedNonBlocking { inner, trace }
+    }
+}
+
+impl<S: Read> Read for TracedNonBlocking<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let result = self.inner.read(buf);
+        trace_read_on(self.trace, &result, buf, Blocking::No);
+        result
+    }
+}
+
+impl<S: Write> Write for TracedNonBlocking<'_, S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let result = self.inner.write(buf);
+        trace_write_on(self.trace, &result, buf, Blocking::No);
+        result
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
