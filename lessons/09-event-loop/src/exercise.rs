@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
 
-use crate::{LineTooLong, Member, Outbox, Reading, Room};
+use crate::{LineTooLong, Member, Outbox, READ_CHUNK, Reading, Room, protocol};
 
 /// Step 1: accepts every client waiting on the listener, until `WouldBlock`, and [`admit`]s each.
 pub fn accept_waiting(

@@ -5,7 +5,7 @@
 //! - a server function runs on a thread over a socket bound to port 0, and failure messages say what it
 //!   did: [`ServerThread`] (TCP or UDP, whatever the function returns);
 //! - a lesson program runs as a child process on port 0, found through its `listening on` line, and is
-//!   killed when the test ends: [`ServerProcess`];
+//!   killed when the test ends: [`ServerProcess`]; a client typed into and read from: [`Piped`];
 //! - real peers (`nc`, `python3`, `socat`, `curl`, `iperf3`) are found or the test says it is skipped:
 //!   [`peer`];
 //! - peers written for the tests, before the learner has written the other side: [`fixtures`] (a feed, an
@@ -22,6 +22,7 @@ mod buffers;
 pub mod fixtures;
 mod outcome;
 mod peers;
+mod piped;
 mod process;
 mod reads;
 pub mod room;
@@ -32,6 +33,7 @@ pub use buffers::small_buffer_pair;
 pub use outcome::{Outcome, caught, caught_any, describe, on_thread, panicked};
 
 pub use peers::{Peer, peer};
+pub use piped::Piped;
 pub use process::{Exited, ServerProcess};
 pub use reads::SmallReads;
 pub use server_thread::{

@@ -216,6 +216,18 @@ impl Member {
         self.send_bytes(text.as_bytes());
     }
 
+    /// Shuts down this member's sending side (a half-close, like `nc -N` at the end of its input): the
+    /// server reads end of stream, and may still write to it.
+    #[track_caller]
+    pub fn shut_down_sending(&mut self) {
+        if let Err(err) = self.writer.shutdown(std::net::Shutdown::Write) {
+            panic!(
+                "member {} could not shut down its sending side: {err}",
+                self.name
+            );
+        }
+    }
+
     /// The next line, without its `\n` (a `\r` before it is kept: the server should send none), or what
     /// happened instead.
     pub fn next_line(&mut self) -> Result<String, String> {
