@@ -142,3 +142,11 @@ fn ctrl_c_stops_the_server_cleanly() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_help_in_the_chapter_is_the_programs() {
+    test_support::assert_help_quoted_in_book(
+        SERVER,
+        "cargo run -q -p event-loop --bin chat-server-loop -- --help",
+    );
+}
