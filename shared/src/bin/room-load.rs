@@ -17,8 +17,8 @@
 //! Exit status 0 when the run finished (failures are a result, counted in the row), 1 when no member could
 //! join, 2 for bad usage.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::sync::{Arc, Condvar, Mutex};
@@ -60,6 +60,12 @@ struct Cli {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     lines: u32,
 
+    /// Lines each talker sends first, waited for like the others but not measured nor counted. While the
+    /// members join, each hears `* NAME joined` for every later one and does not read it yet: with
+    /// thousands of members, the first line reaches them behind all that. A warm-up line drains it.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000))]
+    warmup: u32,
+
     /// Pad each line to about this many bytes. On loopback the kernel buffers megabytes for a member that
     /// does not read (the server's send buffer grows up to net.ipv4.tcp_wmem's maximum): a server that
     /// waits for a slow member shows it only once the lines add up to more than that.
@@ -85,6 +91,29 @@ struct Cli {
     /// Print only the row, not the header lines before it.
     #[arg(long)]
     no_header: bool,
+
+    /// Members that join at once: each sends its name while up to this many before it still wait for
+    /// their `* online` line, so that a join does not wait for the one before it. Every join is announced
+    /// to every member (n * n / 2 lines for n members), which makes 10,000 joins take a while. Keep it
+    /// under the server's listen backlog (128 at least).
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    join_window: u32,
+
+    /// Say on stderr how long the joins took, all together (`room-load: N members joined in S s`).
+    #[arg(long)]
+    join_time: bool,
+}
+
+/// A member's connection, shared by its reader thread and the end of the run (which shuts it down) as one
+/// file descriptor: a clone (`try_clone`) would make 10,000 members cost 20,000 of them.
+#[derive(Clone)]
+struct Conn(Arc<TcpStream>);
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self.0).read(buf)
+    }
 }
 
 const HEADER: &str = "| server | members | slow | lines | delivered | errors \
@@ -136,21 +165,24 @@ fn run(cli: &Cli) -> Result<()> {
     let mut members = Vec::new();
     // One --timeout for all the joins together: a server that never answers costs one timeout, not one
     // per member.
-    let deadline = Instant::now() + cli.timeout;
-    for i in 0..cli.members {
-        let slow = i >= cli.members - cli.slow;
+    let joins = Instant::now();
+    let deadline = joins + cli.timeout;
+    let left = || {
         let left = deadline.saturating_duration_since(Instant::now());
-        let joined = if left.is_zero() {
-            Err(anyhow::anyhow!(
-                "not tried: joining took longer than --timeout"
-            ))
-        } else {
-            join(addr, i, slow, left)
-        };
-        match joined.and_then(|member| {
-            member.get_ref().set_read_timeout(Some(cli.timeout))?;
+        if left.is_zero() {
+            bail!("not tried: joining took longer than --timeout");
+        }
+        Ok(left)
+    };
+    // Up to --join-window members have sent their name and wait for their `* online` line.
+    let mut waiting = VecDeque::new();
+    let mut finish = |(i, started): (u32, Result<TcpStream>)| {
+        let joined = started.and_then(|stream| {
+            let member = await_online(stream, left()?)?;
+            member.get_ref().0.set_read_timeout(Some(cli.timeout))?;
             Ok(member)
-        }) {
+        });
+        match joined {
             Ok(member) => members.push((i, member)),
             Err(err) => {
                 errors += 1;
@@ -159,9 +191,24 @@ fn run(cli: &Cli) -> Result<()> {
                 }
             }
         }
+    };
+    for i in 0..cli.members {
+        let slow = i >= cli.members - cli.slow;
+        waiting.push_back((i, left().and_then(|left| start_join(addr, i, slow, left))));
+        if waiting.len() >= cli.join_window as usize {
+            finish(waiting.pop_front().expect("a member waits"));
+        }
     }
+    waiting.into_iter().for_each(finish);
     if members.is_empty() {
         bail!("no member could join {addr}");
+    }
+    if cli.join_time {
+        eprintln!(
+            "room-load: {} members joined in {:.2} s",
+            members.len(),
+            joins.elapsed().as_secs_f64()
+        );
     }
     let status = cli.pid.map(server_status);
     let shared = Arc::new(Shared {
@@ -181,7 +228,7 @@ fn run(cli: &Cli) -> Result<()> {
 }
 
 /// How many of the members that joined read (are not slow).
-fn readers_joined(cli: &Cli, members: &[(u32, BufReader<TcpStream>)]) -> u32 {
+fn readers_joined(cli: &Cli, members: &[(u32, BufReader<Conn>)]) -> u32 {
     let readers = members
         .iter()
         .filter(|(i, _)| *i < cli.members - cli.slow)
@@ -198,7 +245,7 @@ fn check_open_files(members: u32) -> Result<()> {
         .lines()
         .find(|line| line.starts_with("Max open files"))
         .and_then(|line| line.split_whitespace().nth(3)?.parse::<u64>().ok());
-    let needed = u64::from(members) * 2 + 64;
+    let needed = u64::from(members) + 64;
     match soft {
         Some(soft) if soft < needed => bail!(
             "{members} members need about {needed} open files, and this shell allows {soft}: run \
@@ -208,8 +255,8 @@ fn check_open_files(members: u32) -> Result<()> {
     }
 }
 
-/// Connects member `i`, sends its name, and waits for its `* online` line.
-fn join(addr: SocketAddr, i: u32, slow: bool, timeout: Duration) -> Result<BufReader<TcpStream>> {
+/// Connects member `i` and sends its name.
+fn start_join(addr: SocketAddr, i: u32, slow: bool, timeout: Duration) -> Result<TcpStream> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     if slow {
         // Before connecting, so the window it advertises stays small.
@@ -225,7 +272,13 @@ fn join(addr: SocketAddr, i: u32, slow: bool, timeout: Duration) -> Result<BufRe
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     (&stream).write_all(format!("m{i}\n").as_bytes())?;
-    let mut reader = BufReader::new(stream);
+    Ok(stream)
+}
+
+/// Waits for a member's `* online` line, the sign that it joined.
+fn await_online(stream: TcpStream, timeout: Duration) -> Result<BufReader<Conn>> {
+    stream.set_read_timeout(Some(timeout))?;
+    let mut reader = BufReader::new(Conn(Arc::new(stream)));
     let mut line = String::new();
     loop {
         line.clear();
@@ -250,24 +303,22 @@ fn join(addr: SocketAddr, i: u32, slow: bool, timeout: Duration) -> Result<BufRe
 
 /// Starts a reader per member that reads, runs the talkers, then closes everything. Returns the lines
 /// delivered to everyone and the readers that failed or got nothing.
-fn talk(cli: &Cli, shared: &Arc<Shared>, members: Vec<(u32, BufReader<TcpStream>)>) -> (u64, u32) {
+fn talk(cli: &Cli, shared: &Arc<Shared>, members: Vec<(u32, BufReader<Conn>)>) -> (u64, u32) {
     let mut readers = Vec::new();
     let mut talkers = Vec::new();
     let mut slow = Vec::new();
     for (i, member) in members {
-        let stream = member
-            .get_ref()
-            .try_clone()
-            .expect("cloning a socket handle");
+        let stream = Arc::clone(&member.get_ref().0);
         if i >= cli.members - cli.slow {
             slow.push(stream);
             continue;
         }
         if i < cli.talkers {
-            talkers.push((i, stream.try_clone().expect("cloning a socket handle")));
+            talkers.push((i, Arc::clone(&stream)));
         }
         let shared = Arc::clone(shared);
-        let expect = cli.talkers * cli.lines - if i < cli.talkers { cli.lines } else { 0 };
+        let each = cli.warmup + cli.lines;
+        let expect = cli.talkers * each - if i < cli.talkers { each } else { 0 };
         readers.push((
             stream,
             thread::spawn(move || read_lines(i, member, expect, &shared)),
@@ -292,7 +343,7 @@ fn talk(cli: &Cli, shared: &Arc<Shared>, members: Vec<(u32, BufReader<TcpStream>
 
 /// Reads a member's lines until it has all `expect` talkers' lines, counting each at the tally. Returns
 /// whether it got them all.
-fn read_lines(i: u32, mut member: BufReader<TcpStream>, expect: u32, shared: &Shared) -> bool {
+fn read_lines(i: u32, mut member: BufReader<Conn>, expect: u32, shared: &Shared) -> bool {
     let mut got = 0;
     let mut line = String::new();
     while got < expect {
@@ -305,6 +356,7 @@ fn read_lines(i: u32, mut member: BufReader<TcpStream>, expect: u32, shared: &Sh
                         "nothing arrived within --timeout {:?}",
                         member
                             .get_ref()
+                            .0
                             .read_timeout()
                             .ok()
                             .flatten()
@@ -353,10 +405,12 @@ fn parse(line: &str) -> Option<(u32, u32, Duration)> {
 }
 
 /// Talker `i` sends its lines one at a time, each once the one before has reached every other reader
-/// (or the timeout is up, or a reader failed). Returns how many reached them all.
+/// (or the timeout is up, or a reader failed). Returns how many reached them all, not counting the
+/// `--warmup` lines sent first.
 fn send_lines(cli: &Cli, shared: &Shared, i: u32, mut stream: &TcpStream) -> u64 {
     let mut delivered = 0;
-    for number in 0..cli.lines {
+    for number in 0..cli.warmup + cli.lines {
+        let measured = number >= cli.warmup;
         let sent = shared.start.elapsed();
         let mut line = format!("{number} {} ", sent.as_nanos());
         let pad = (cli.bytes as usize).saturating_sub(line.len() + 1);
@@ -370,8 +424,10 @@ fn send_lines(cli: &Cli, shared: &Shared, i: u32, mut stream: &TcpStream) -> u64
         loop {
             let (count, wait) = tally.got.get(&(i, number)).copied().unwrap_or_default();
             if count >= shared.others {
-                shared.latencies.record(wait);
-                delivered += 1;
+                if measured {
+                    shared.latencies.record(wait);
+                    delivered += 1;
+                }
                 break;
             }
             // A reader that failed never gets this line: it is not delivered to everyone.
