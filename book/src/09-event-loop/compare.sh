@@ -16,15 +16,18 @@
 # goes first, not measured: while the members join, each hears `* NAME joined` for every later one and reads
 # none of it until the talking starts, and the first line would reach them behind all that.
 #
-# Limits: each member is a connection, so a descriptor in the server (three in lesson 08's: the stream, the
-# room's copy, the writer's copy) and one in room-load; and in lesson 08 two threads, plus room-load's reader
-# thread per member. The script raises its own open-file limit up to the hard limit; a size that still does
-# not fit is not run, and its row and stderr say what to run.
+# Every join is told to every member already there: n * n / 2 lines for n members, 50 million for 10,000, so
+# the biggest size takes minutes to join (lesson 08's most: a thread is woken for each of those lines). Each
+# wait (all the joins, then each line) is bounded by 20 minutes.
+#
+# Limits: each member is a connection, so a descriptor in the server and one in room-load; and in lesson 08
+# two threads, plus room-load's reader thread per member. The script raises its own open-file limit up to
+# the hard limit; a size that still does not fit is not run, and its row and stderr say what to run.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 here=book/src/09-event-loop
 
-sizes=100,1000,10000 lines=20 out="" timeout=300
+sizes=100,1000,10000 lines=20 out="" timeout=1200
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) sizes=10,50 lines=5 timeout=30 ;;
@@ -85,12 +88,12 @@ if [[ "$soft_files" == unlimited ]]; then soft_files=1048576; fi
 pid_max=$(cat /proc/sys/kernel/pid_max 2>/dev/null || echo 4194304)
 threads_max=$(cat /proc/sys/kernel/threads-max 2>/dev/null || echo 4194304)
 user_procs=$(ulimit -u)
+max_maps=$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 1048576)
 
 # Prints why a run of SERVER with N members cannot be done here, with what to run; nothing if it can.
 blocked() { # server (08 or 09), members
   local server=$1 n=$2 files tasks running free
-  if [[ "$server" == 08 ]]; then files=$((3 * n + 32)); else files=$((n + 32)); fi
-  ((n + 64 > files)) && files=$((n + 64)) # room-load: one per member
+  files=$((n + 64)) # the server's and room-load's: one per member, and a few of their own
   if ((files > soft_files)); then
     echo "needs $files open files, the hard limit is $hard_files: raise it as root (\`ulimit -Hn $files\` in a root shell, or \`prlimit --nofile=$files:$files --pid \$\$\`), then run again"
     return
@@ -102,6 +105,13 @@ blocked() { # server (08 or 09), members
   free=$(((pid_max < threads_max ? pid_max : threads_max) - running - 500))
   if ((tasks > free)); then
     echo "needs $tasks threads, and pid_max ($pid_max) leaves about $free: as root, \`echo 4194304 > /proc/sys/kernel/pid_max\`"
+    return
+  fi
+  # Each thread costs its process memory mappings (its stack, a guard page, its allocator's): about four,
+  # and Linux allows a process vm.max_map_count of them (65530 by default, about 8,000 of lesson 08's
+  # members).
+  if [[ "$server" == 08 ]] && ((8 * n + 4096 > max_maps)); then
+    echo "needs about $((8 * n + 4096)) memory mappings for its $((2 * n)) threads, and vm.max_map_count is $max_maps: as root, \`sysctl -w vm.max_map_count=$((8 * n + 4096))\`"
     return
   fi
   if [[ "$user_procs" != unlimited && "$(id -u)" != 0 ]] && ((tasks + running > user_procs)); then
@@ -163,7 +173,7 @@ run() { # server (08 or 09), label, program, members
   rows+=("| $label | $n | ${joined:--} | $(mb "${f[10]}") | ${f[12]} | ${f[7]} | ${f[8]} | ${f[5]} of ${f[4]} | ${f[6]} |")
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
 
 for n in "${size_list[@]}"; do
   run 08 "lesson 08 (2 threads a member)" "$(path_of chat-server)" "$n"

@@ -9,6 +9,8 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use shared::trace::Traced;
+
 // ANCHOR: room
 /// Everything the connections' threads share.
 ///
@@ -25,8 +27,9 @@ pub struct Room {
 pub struct RoomState {
     /// The members, in order of joining (what `* online: ...` lists).
     pub members: Vec<Member>,
-    /// A copy of every open connection's socket, named or not, kept so that the stop can shut them down.
-    pub(crate) connections: HashMap<u64, TcpStream>,
+    /// Every open connection's socket, named or not, shared with its threads (one descriptor, three
+    /// holders), kept so that the stop can shut them down.
+    pub(crate) connections: HashMap<u64, Arc<Traced<TcpStream>>>,
     /// Connections accepted since the server started; also the source of their ids.
     pub(crate) served: u64,
 }
@@ -54,17 +57,16 @@ impl Room {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers `stream`'s connection if fewer than `max` are open: `None` means the room is full (or the
-    /// socket could not be copied). The place is given back when the returned [`Place`] drops.
-    pub fn connect(self: &Arc<Self>, stream: &TcpStream, max: usize) -> Option<Place> {
+    /// Registers `stream`'s connection if fewer than `max` are open: `None` means the room is full. The
+    /// place is given back when the returned [`Place`] drops.
+    pub fn connect(self: &Arc<Self>, stream: &Arc<Traced<TcpStream>>, max: usize) -> Option<Place> {
         let mut state = self.lock();
         if state.connections.len() >= max {
             return None;
         }
-        let copy = stream.try_clone().ok()?;
         state.served += 1;
         let id = state.served;
-        state.connections.insert(id, copy);
+        state.connections.insert(id, Arc::clone(stream));
         Some(Place {
             room: Arc::clone(self),
             id,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use shared::trace::Trace;
+use shared::trace::{Trace, Traced};
 use threaded_server::Stop;
 
 use crate::session::serve_connection;
@@ -51,16 +51,19 @@ pub fn serve(
         };
         trace.event(format_args!("accept {peer}"));
         threads.retain(|thread| !thread.is_finished());
+        // One socket, shared by the member's two threads and the room (which shuts it down at the stop).
+        let stream = Arc::new(Traced::new(stream, trace.labelled(peer)));
         let Some(place) = room.connect(&stream, config.max_members) else {
-            turn_away(stream, trace);
+            turn_away(&stream);
             summary.turned_away += 1;
             continue;
         };
-        let (room, config, trace) = (Arc::clone(&room), config.clone(), trace.labelled(peer));
+        let (room, config) = (Arc::clone(&room), config.clone());
         let spawned = thread::Builder::new()
             .name(format!("member {peer}"))
             .spawn(move || {
-                if let Err(err) = serve_connection(stream, place, &room, &config, &trace) {
+                let trace = stream.trace().clone();
+                if let Err(err) = serve_connection(stream, place, &room, &config) {
                     trace.event(format_args!("connection ended: {err}"));
                 }
             });
@@ -80,18 +83,18 @@ pub fn serve(
 // ANCHOR_END: serve
 
 /// Sends [`BUSY`] and closes the connection without blocking the accept loop (lesson 03's `turn_away`).
-fn turn_away(stream: TcpStream, trace: &Trace) {
-    let _ = stream.set_write_timeout(Some(TURN_AWAY_TIMEOUT));
-    let _ = (&stream).write_all(BUSY.as_bytes());
+fn turn_away(mut stream: &Traced<TcpStream>) {
+    let _ = stream.get_ref().set_write_timeout(Some(TURN_AWAY_TIMEOUT));
+    let _ = stream.write_all(BUSY.as_bytes());
     let _ = stream.shutdown(Shutdown::Write);
     // Bytes already arrived and unread would turn our close into a reset: read what is there, no waiting.
-    if stream.set_nonblocking(true).is_ok() {
+    if stream.get_ref().set_nonblocking(true).is_ok() {
         let mut sink = [0u8; 4096];
         for _ in 0..16 {
-            if !matches!((&stream).read(&mut sink), Ok(n) if n > 0) {
+            if !matches!(stream.read(&mut sink), Ok(n) if n > 0) {
                 break;
             }
         }
     }
-    trace.event("turned away: busy");
+    stream.trace().event("turned away: busy");
 }

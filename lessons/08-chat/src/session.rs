@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
 
-use shared::trace::{Trace, Traced};
+use shared::trace::Traced;
 use single_server::{Line, read_line};
 
 use crate::protocol::{self, Request};
@@ -28,22 +28,21 @@ struct Joined {
 
 // ANCHOR: serve_connection
 /// One connection, from `Welcome!` to its close: choose a name, then read the member's lines until it
-/// leaves. Runs on the connection's own thread; the member's writer thread runs beside it.
+/// leaves. Runs on the connection's own thread; the member's writer thread runs beside it. The socket is
+/// shared (`Arc`), not copied: reading and writing through `&TcpStream` need no second descriptor.
 pub fn serve_connection(
-    stream: TcpStream,
+    stream: Arc<Traced<TcpStream>>,
     place: Place,
     room: &Arc<Room>,
     config: &RoomConfig,
-    trace: &Trace,
 ) -> io::Result<()> {
-    let stream = Traced::new(stream, trace.clone());
-    (&stream).write_all(protocol::WELCOME.as_bytes())?;
-    let mut reader = BufReader::new(&stream);
+    (&*stream).write_all(protocol::WELCOME.as_bytes())?;
+    let mut reader = BufReader::new(&*stream);
     let Some(member) = choose_name(&mut reader, &stream, room, place.id, config)? else {
         return Ok(());
     };
     // From here on only the writer thread writes to the socket.
-    let writer = spawn_writer(&stream, member.queue, room, member.id, trace)?;
+    let writer = spawn_writer(&stream, member.queue, room, member.id)?;
     let end = read_member_lines(
         &mut reader,
         room,
@@ -56,7 +55,8 @@ pub fn serve_connection(
     // others are told, exactly once, even if the writer thread's failed write made it leave already.
     leave(room, member.id);
     // The last sender of the queue goes; the writer writes what is still queued (an error line, say),
-    // then ends, and the connection closes when `stream` drops.
+    // then ends, and the connection closes when the last holder of `stream` (this thread, or the room's
+    // entry, which `place` removes) drops it.
     drop(member.own);
     let _ = writer.join();
     end
@@ -150,19 +150,17 @@ fn answer(own: &SyncSender<String>, line: String) {
 /// (the member reset, or the stop shut its socket), the member leaves at once, and its socket is shut down
 /// both ways so that its reading thread, blocked in `read`, ends too.
 fn spawn_writer(
-    stream: &Traced<TcpStream>,
+    stream: &Arc<Traced<TcpStream>>,
     queue: Receiver<String>,
     room: &Arc<Room>,
     id: u64,
-    trace: &Trace,
 ) -> io::Result<JoinHandle<()>> {
-    let mut out = Traced::new(stream.get_ref().try_clone()?, trace.clone());
-    let room = Arc::clone(room);
+    let (stream, room) = (Arc::clone(stream), Arc::clone(room));
     thread::Builder::new()
         .name(format!("writer {id}"))
         .spawn(move || {
-            if write_queued(queue, &mut out).is_err() {
-                let _ = out.get_ref().shutdown(Shutdown::Both);
+            if write_queued(queue, &mut &*stream).is_err() {
+                let _ = stream.shutdown(Shutdown::Both);
                 leave(&room, id);
             }
         })
