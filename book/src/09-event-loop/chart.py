@@ -144,7 +144,7 @@ def main():
     for _, label, colour in SERVERS:
         out.append(f'<line x1="{x}" y1="{y}" x2="{x + 28}" y2="{y}" stroke="{colour}" stroke-width="2.5"/>')
         out.append(f'<text x="{x + 36}" y="{y + 4}" font-size="13">{escape(label)}</text>')
-        x += 250
+        x += 36 + 7 * len(label) + 28  # the text's width at 13 px, roughly, and a gap
     out.append(f'<line x1="{x}" y1="{y}" x2="{x + 28}" y2="{y}" stroke="#495057" stroke-width="2.5"/>')
     out.append(f'<text x="{x + 36}" y="{y + 4}" font-size="13">p50</text>')
     out.append(f'<line x1="{x + 80}" y1="{y}" x2="{x + 108}" y2="{y}" stroke="#495057" stroke-width="2.5" '

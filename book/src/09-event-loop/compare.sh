@@ -203,7 +203,7 @@ if [[ -n "$out" ]]; then
     echo
     echo "Measured on $(nproc) cores, $kernel, loopback, $(date +%Y-%m-%d), with \`$here/compare.sh\`:" \
       "1 talker, $lines lines after $warmup warm-up line, members joined $window at a time, --queue $queue;" \
-      "memory and threads from /proc once every member had joined."
+      "memory and threads from /proc once every member had joined; open files $soft_files, vm.max_map_count $max_maps."
   } >"$out"
   echo "wrote $out"
   python3 "$here/chart.py" "$out" book/src/diagrams/09-members.svg
