@@ -35,7 +35,11 @@ use crate::{IO_TIMEOUT, ServerProcess, with_timeouts};
 #[macro_export]
 macro_rules! room_protocol_tests {
     ($program:expr) => {
-        $crate::room_protocol_tests!(@each $program;
+        $crate::room_protocol_tests!($program, options = []);
+    };
+    // The same checks with more options for every start, e.g. `options = ["--runtime", "current-thread"]`.
+    ($program:expr, options = [$($option:expr),* $(,)?]) => {
+        $crate::room_protocol_tests!(@each $program, [$($option),*];
             a_new_connection_gets_the_welcome,
             an_invalid_name_gets_an_error_and_another_try,
             a_taken_name_gets_an_error_and_another_try,
@@ -56,11 +60,11 @@ macro_rules! room_protocol_tests {
             two_hundred_members_all_see_each_others_lines,
         );
     };
-    (@each $program:expr; $($check:ident),* $(,)?) => {
+    (@each $program:expr, $options:tt; $($check:ident),* $(,)?) => {
         $(
             #[test]
             fn $check() {
-                $crate::room::$check($program);
+                $crate::room::with_options(&$options, || $crate::room::$check($program));
             }
         )*
     };
@@ -72,6 +76,17 @@ pub const WELCOME: &str = "Welcome! What is your name?";
 pub const BUSY: &str = "busy, try again later";
 /// The answer to a line starting with `/` that is not a command.
 pub const UNKNOWN_COMMAND: &str = "error: unknown command";
+
+thread_local! {
+    /// Options added to every start on this thread (each test has a thread of its own).
+    static MORE_OPTIONS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `check` with `options` added to every server it starts (one program, several configurations).
+pub fn with_options<R>(options: &[&str], check: impl FnOnce() -> R) -> R {
+    MORE_OPTIONS.with(|more| *more.borrow_mut() = options.iter().map(|o| o.to_string()).collect());
+    check()
+}
 
 /// The options every check starts with; a check adds or overrides what it is about.
 const BASE: [(&str, &str); 3] = [
@@ -108,6 +123,7 @@ impl Room {
                 .map_or(default, |o| o.1);
             args.extend([flag.to_owned(), value.to_owned()]);
         }
+        MORE_OPTIONS.with(|more| args.extend(more.borrow().iter().cloned()));
         let server = ServerProcess::start(program, args);
         Room {
             server,
