@@ -50,6 +50,9 @@ pub fn serve(
             }
         };
         trace.event(format_args!("accept {peer}"));
+        // Lines are small and go out one at a time: without this, Nagle's algorithm holds a line back
+        // while the one before is unacknowledged, and the peer delays its ACK (lesson 07): 40 ms a line.
+        let _ = stream.set_nodelay(true);
         threads.retain(|thread| !thread.is_finished());
         // One socket, shared by the member's two threads and the room (which shuts it down at the stop).
         let stream = Arc::new(Traced::new(stream, trace.labelled(peer)));

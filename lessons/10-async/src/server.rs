@@ -84,6 +84,10 @@ pub async fn accept_next(listener: &TcpListener, trace: &Trace) -> (TcpStream, S
         match listener.accept().await {
             Ok((stream, peer)) => {
                 trace.event(format_args!("accept {peer}"));
+                // Lines are small and go out one at a time: without this, Nagle's algorithm holds a
+                // line back while the one before is unacknowledged, and the peer delays its ACK
+                // (lesson 07): 40 ms a line.
+                let _ = stream.set_nodelay(true);
                 return (stream, peer);
             }
             Err(err) => {

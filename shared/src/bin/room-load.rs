@@ -40,7 +40,8 @@ use socket2::{Domain, Socket, Type};
 /// failed, or nothing came within --timeout; each is said on stderr);
 /// p50 / p99 / max (time from a line's sending until the last member that reads got it, over the lines
 /// delivered); and with --pid, the server's resident memory now (VmRSS) and at its peak (VmHWM) and its
-/// thread count, from /proc/PID/status once every member has joined.
+/// thread count, from /proc/PID/status once every member has joined; lines/s (the lines delivered to
+/// everyone, counted once per member that got them, over the time the talkers talked).
 #[derive(Parser, Debug)]
 #[command(name = "room-load", version)]
 struct Cli {
@@ -117,8 +118,8 @@ impl Read for Conn {
 }
 
 const HEADER: &str = "| server | members | slow | lines | delivered | errors \
-    | line to everyone p50 | p99 | max | VmRSS | VmHWM | threads |\n\
-    |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|";
+    | line to everyone p50 | p99 | max | VmRSS | VmHWM | threads | lines/s |\n\
+    |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|";
 
 /// What the members that read have received: for each line (talker, number), how many got it and the
 /// longest it took to reach one of them; and how many readers failed before they had every line.
@@ -218,11 +219,14 @@ fn run(cli: &Cli) -> Result<()> {
         others: readers_joined(cli, &members).saturating_sub(1),
         latencies: Histogram::default(),
     });
+    let talking = Instant::now();
     let (delivered, reader_errors) = talk(cli, &shared, members);
+    // Every line delivered reached every other member that reads: that many lines written by the server.
+    let rate = (delivered * u64::from(shared.others)) as f64 / talking.elapsed().as_secs_f64();
     errors += reader_errors;
     println!(
         "{}",
-        row(cli, &shared, delivered, errors, status.as_deref())
+        row(cli, &shared, delivered, errors, status.as_deref(), rate)
     );
     Ok(())
 }
@@ -381,8 +385,13 @@ fn read_lines(i: u32, mut member: BufReader<Conn>, expect: u32, shared: &Shared)
         let (count, last) = tally.got.entry((talker, number)).or_default();
         *count += 1;
         *last = (*last).max(now.saturating_sub(sent));
+        let everyone = *count >= shared.others;
         drop(tally);
-        shared.changed.notify_all();
+        // Only the line's talker waits for it, and only for its last reader: waking the talkers for
+        // every line read would make this tool, not the server, the bottleneck with many talkers.
+        if everyone {
+            shared.changed.notify_all();
+        }
     }
     if got < expect {
         shared.tally.lock().expect("tally").failed += 1;
@@ -459,7 +468,14 @@ fn server_status(pid: u32) -> String {
     )
 }
 
-fn row(cli: &Cli, shared: &Shared, delivered: u64, errors: u32, status: Option<&str>) -> String {
+fn row(
+    cli: &Cli,
+    shared: &Shared,
+    delivered: u64,
+    errors: u32,
+    status: Option<&str>,
+    rate: f64,
+) -> String {
     let ms = |wait: Option<Duration>| {
         wait.map_or("-".to_owned(), |wait| {
             format!("{:.2} ms", wait.as_secs_f64() * 1000.0)
@@ -467,7 +483,7 @@ fn row(cli: &Cli, shared: &Shared, delivered: u64, errors: u32, status: Option<&
     };
     let latencies = &shared.latencies;
     let body = format!(
-        "| {} | {} | {} | {} | {delivered} | {errors} | {} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {delivered} | {errors} | {} | {} | {} | {} | {rate:.0} |",
         cli.label,
         cli.members,
         cli.slow,
