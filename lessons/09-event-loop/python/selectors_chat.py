@@ -11,7 +11,7 @@
 # level-triggered: it reports a socket every time it is ready, and a socket with room in its send buffer
 # is writable nearly all the time. So once one client is connected, select() returns at once, for ever,
 # with nothing to do: the loop spins a core at 100% (run it with --trace and watch the select lines).
-# Everything else is the room protocol (COURSE.md) with lesson 08's lines and caps (a line over 1024 bytes
+# Everything else is the room protocol (chapter 08) with lesson 08's lines and caps (a line over 1024 bytes
 # gets an error and the connection is closed; 64 lines may wait for a member, then they are skipped and
 # counted); there is no --max-members.
 import selectors
@@ -23,10 +23,16 @@ MAX_LINE = 1024  # bytes before the newline, as lesson 08's --max-line
 QUEUE = 64  # lines that may wait for one member, as lesson 08's --queue
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
+USAGE = "usage: python3 selectors_chat.py [--trace] [--addr] HOST:PORT   (default 127.0.0.1:7878)"
 args = sys.argv[1:]
+if "-h" in args or "--help" in args:
+    print(USAGE)
+    sys.exit(0)
 trace = "--trace" in args
 args = [a for a in args if a not in ("--trace", "--addr")]  # `--addr HOST:PORT` works too, as for our servers
-host, port = (args[-1] if args else "127.0.0.1:7878").rsplit(":", 1)
+host, _, port = (args[-1] if args else "127.0.0.1:7878").rpartition(":")
+if len(args) > 1 or not host or not port.isdigit() or int(port) > 65535:
+    sys.exit(f"selectors_chat.py: expected one HOST:PORT, e.g. 127.0.0.1:7878, not {' '.join(args)!r}\n{USAGE}")
 
 
 def log(what):
