@@ -294,8 +294,12 @@ fn explain(
             "the step was still running after {} s, so it was stopped. A step finishes in well under a \
              second: look for a loop that never ends (does it stop when `read` returns Ok(0)?), a call \
              that waits with no timeout, or a thread that waits for a lock it holds already (std's \
-             `Mutex` cannot be locked twice by one thread: a second `lock()` waits for ever).",
-            limit.as_secs()
+             `Mutex` cannot be locked twice by one thread: a second `lock()` waits for ever). A machine \
+             busy with other work can be that slow too: if nothing else explains it, try again with \
+             `cargo run -- check {} --timeout {}`.",
+            limit.as_secs(),
+            lesson.number,
+            (limit.as_secs() * 4).max(60)
         ),
         StepResult::Unfinished => {
             let status = evaluation

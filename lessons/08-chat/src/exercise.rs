@@ -31,8 +31,9 @@ pub fn chat(
     // TODO(step 1): two directions, two threads.
     //   - `stream.try_clone()` gives a second handle to the same connection, for the input thread (wrap
     //     each handle in `Traced::new(handle, trace.clone())` so that `--trace` shows its calls);
-    //   - `thread::spawn(move || ...)`: for each line of `input.lines()`, write it and a `\n` to the
-    //     server (`write_all`); stop at the first error; at the end of input, `shutdown(Shutdown::Write)`;
+    //   - `thread::spawn(move || ...)`: for each line of `input.lines()`, write it and its `\n` to the
+    //     server in one `write_all` (`format!("{line}\n")`), so a line never leaves in two pieces; stop at
+    //     the first error; at the end of input, `shutdown(Shutdown::Write)`;
     //   - meanwhile, on this thread: copy everything the server sends to `output` until it closes
     //     (`io::copy`), then `flush` and return. Do NOT `join` the input thread: it may be blocked reading
     //     a terminal, and nothing can wake it; the program ends when this function returns.

@@ -3,7 +3,7 @@
 //! **Goal**: the tutorials' chat alternates: its client blocks in `input()` and cannot show what arrives
 //! meanwhile, and its server blocks in `recv` and cannot speak first. This lesson does both ways at once
 //! with what lesson 03 taught, threads: a client with one thread for what you type and one for what
-//! arrives, and a room (COURSE.md's room protocol, usable with `nc`) where each member has a reading
+//! arrives, and a room (the room protocol of chapter 08, usable with `nc`) where each member has a reading
 //! thread, a bounded queue and a writer thread, so that a member that never reads cannot slow the others.
 //! Lessons 09 and 10 serve the same room with an event loop and with async, and reuse this crate's
 //! [`protocol`], [`RoomConfig`] and client.

@@ -1,4 +1,4 @@
-//! The room protocol's lines and its name rule (COURSE.md, "The room protocol"), written once. Given code,
+//! The room protocol's lines and its name rule (chapter 08, "The room protocol"), written once. Given code,
 //! the same in the exercise and the solution; lessons 09 and 10 use it too, so nothing here knows about
 //! threads.
 //!

@@ -33,12 +33,13 @@ pub fn accept_waiting(
 pub fn admit(
     room: &mut Room,
     registry: &Registry,
-    stream: TcpStream,
+    mut stream: TcpStream,
     peer: SocketAddr,
 ) -> io::Result<()> {
-    // TODO(step 1): with `room.members.len()` at the cap, `room.turn_away(stream)` and return. Otherwise a
-    // token from `room.new_token()`, `registry.register(&mut stream, token, Interest::READABLE)`, the
-    // member in `room.members` (`Member::new`), and `room.welcome(token)`.
+    // TODO(step 1): first `room.trace.event(format_args!("accept {peer}"))`, so that --trace shows it.
+    // With `room.members.len()` at the cap, `room.turn_away(stream)` and return. Otherwise a token from
+    // `room.new_token()`, `registry.register(&mut stream, token, Interest::READABLE)`, the member in
+    // `room.members` (`Member::new`), and `room.welcome(token)`.
     todo!("step 1: register the new member with a token of its own")
 }
 
@@ -99,6 +100,9 @@ pub fn is_finished(member: &Member) -> bool {
 /// Step 5: removes the member, stops watching its socket (`registry.deregister`) and closes it, and tells
 /// the others `* NAME left`, once, whatever calls it twice.
 pub fn leave(room: &mut Room, registry: &Registry, token: Token) {
-    // TODO(step 5): `room.members.remove(&token)` returns the member only the first time.
+    // TODO(step 5): `room.members.remove(&token)` returns the member only the first time. Then take it out
+    // of `room.pending`, `registry.deregister(&mut member.stream)`, say
+    // `room.trace.event(format_args!("close {}", member.peer))`, and, if it had a name, broadcast
+    // `protocol::left(&name)`. The socket closes when `member` is dropped.
     todo!("step 5: leave exactly once")
 }

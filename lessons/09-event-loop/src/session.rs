@@ -1,4 +1,4 @@
-//! What one line from a member asks of the room: its name first, then messages and commands (COURSE.md's
+//! What one line from a member asks of the room: its name first, then messages and commands (chapter 08's
 //! room protocol, with lesson 08's lines). Given code, the same in the exercise and the solution: it is
 //! lesson 08's session, but called by the loop for each line instead of looping itself.
 

@@ -266,7 +266,7 @@ fn cut_lines() {
     );
 }
 
-/// The lines of the 1 MiB test: numbered, so that a lost or repeated piece shows where, and longer than
+/// The lines of the 256 KiB test: numbered, so that a lost or repeated piece shows where, and longer than
 /// the socket buffers, so that a `write` takes part of a line.
 fn numbered_lines(total: usize) -> Vec<Vec<u8>> {
     let mut lines = Vec::new();
@@ -315,7 +315,7 @@ fn small_buffers_pair() -> (mio::net::TcpStream, TcpStream) {
 /// part of a line: `outbox.written` says how far into the first line it got, and a line leaves the outbox
 /// only once all of it is written. Not `write_all`: on a non-blocking socket it fails with `WouldBlock`
 /// part way and nobody knows how much it wrote. `interest_for` asks for `READABLE`, and `WRITABLE` too
-/// only while something waits in the outbox. 1 MiB goes through tiny socket buffers, byte for byte.
+/// only while something waits in the outbox. 256 KiB go through tiny socket buffers, byte for byte.
 #[test]
 fn step_3_a_large_outbox_is_written_through_small_buffers() {
     let empty = Outbox::default();
@@ -326,7 +326,7 @@ fn step_3_a_large_outbox_is_written_through_small_buffers() {
          nearly all the time, and WRITABLE would wake the loop for nothing"
     );
 
-    let lines = numbered_lines(1 << 20);
+    let lines = numbered_lines(1 << 18);
     let expected: Vec<u8> = lines.concat();
     let mut outbox = Outbox::default();
     outbox.lines.extend(lines);
@@ -404,7 +404,7 @@ fn step_3_a_large_outbox_is_written_through_small_buffers() {
     }
     assert!(
         rounds > 1,
-        "1 MiB through 4 KiB buffers should take many rounds; it took {rounds}: the test's buffers were \
+        "256 KiB through 4 KiB buffers should take many rounds; it took {rounds}: the test's buffers were \
          not small (this is the test's problem)"
     );
 }

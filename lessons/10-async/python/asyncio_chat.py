@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# asyncio_chat.py: the chat room of lessons 08 to 10 (the room protocol, COURSE.md) written with Python's
+# asyncio_chat.py: the chat room of lessons 08 to 10 (the room protocol, chapter 08) written with Python's
 # asyncio, the way a first asyncio server is written from its streams documentation: asyncio.start_server,
 # one coroutine per client reading lines, and for each member a bounded asyncio.Queue drained by a writer
 # task of its own. Chapter 10 runs it side by side with the tokio server in one benchmark.

@@ -81,8 +81,9 @@ pub async fn member_loop(
 ) -> io::Result<()> {
     // TODO(step 4): `loop { tokio::select! { ... } }` with three branches:
     //   - `line = read_line(stream, &mut member.input, room.config.max_line)`: `respond(room, member,
-    //     line?)` says what to do: `Reply::Answer(text)` is written to `stream`, `Reply::End(last)`
-    //     writes `last` if any and returns `Ok(())`;
+    //     line?)` says what to do: `Reply::Nothing` needs nothing (a message already told to the
+    //     others), `Reply::Answer(text)` is written to `stream`, `Reply::End(last)` writes `last` if any
+    //     and returns `Ok(())`;
     //   - `line = next_for(&mut member.said, member.id)`: `Some(line)` is written, `None` returns;
     //   - `_ = stop.changed()`: write `STOPPING`, return.
     //   Copy `member.id` into a local first: the first two branches borrow different fields of `member`.

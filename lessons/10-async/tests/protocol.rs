@@ -1,4 +1,4 @@
-//! The room protocol (COURSE.md), checked against this lesson's server: the very checks lessons 08 and
+//! The room protocol (chapter 08), checked against this lesson's server: the very checks lessons 08 and
 //! 09 pass, unchanged, on both of tokio's runtimes. Threads, a loop or tasks, the room is the same room.
 test_support::room_protocol_tests!(env!("CARGO_BIN_EXE_chat-server-async"));
 

@@ -1,4 +1,4 @@
-//! `chat-server`: the room protocol (COURSE.md), a reading thread and a writer thread per member.
+//! `chat-server`: the room protocol (chapter 08), a reading thread and a writer thread per member.
 //!
 //! ```text
 //! chat-server                          # listens on 127.0.0.1:7878; Ctrl-C stops it cleanly

@@ -1,4 +1,4 @@
-//! `chat-server-loop`: the room protocol (COURSE.md), every member served by one thread and one `mio::Poll`.
+//! `chat-server-loop`: the room protocol (chapter 08), every member served by one thread and one `mio::Poll`.
 //!
 //! ```text
 //! chat-server-loop                          # listens on 127.0.0.1:7878; Ctrl-C stops it

@@ -1,4 +1,4 @@
-//! `chat-server-async`: the room protocol (COURSE.md), a tokio task per member.
+//! `chat-server-async`: the room protocol (chapter 08), a tokio task per member.
 //!
 //! ```text
 //! chat-server-async                              # listens on 127.0.0.1:7878; Ctrl-C stops it
