@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 here=book/src/10-async
 
-sizes=100,1000,10000 lines=20 talk_lines=50 talkers=100 out="" timeout=1200
+sizes=100,1000,10000 lines=20 talk_lines=50 talkers=100 out="" timeout=1800
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) sizes=10,30 lines=3 talk_lines=3 talkers=10 timeout=30 ;;
