@@ -42,7 +42,7 @@ for n in "${size_list[@]}"; do
   fi
 done
 command -v python3 >/dev/null || { echo "compare.sh: python3 is needed (the asyncio room, and cargo's JSON)" >&2; exit 1; }
-max_line=1024 queue=64 talk_queue=1024 window=64
+max_line=1024 queue=64 talk_queue=1024 window=64 listen_buffer=4096
 
 binaries=$(cargo build --release --quiet -p chat --bin chat-server -p event-loop --bin chat-server-loop \
     -p async-chat --bin chat-server-async -p shared --bin room-load --message-format=json |
@@ -166,6 +166,7 @@ idle() { # server, members
   start "$server" "$n" "$queue"
   base=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo 0)
   load_it --members "$n" --talkers 1 --lines "$lines" --warmup 1 --join-window "$window" --join-time \
+    --listen-buffer "$listen_buffer" \
     --pid "$server_pid" --label "${label[$server]}"
   stop
   joined=$(sed -n 's/.* members joined in \([0-9.]*\) s$/\1 s/p' "$work/load.err")
@@ -219,7 +220,7 @@ if [[ -n "$out" ]]; then
     echo "$table"
     echo
     echo "Measured on $(nproc) cores, $(uname -sr), loopback, $(date +%Y-%m-%d), with \`$here/compare.sh\`:" \
-      "idle runs: $lines lines after a warm-up line, members joined $window at a time, --queue $queue;" \
+      "idle runs: $lines lines after a warm-up line, members joined $window at a time, each listening member with a $((listen_buffer / 1024)) KiB receive buffer, --queue $queue;" \
       "memory and threads from /proc once every member had joined (per member: VmRSS less the server's VmRSS before any member came, divided by members);" \
       "open files $soft_files, vm.max_map_count $max_maps; $(python3 --version)."
   } >"$out"

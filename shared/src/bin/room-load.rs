@@ -101,6 +101,15 @@ struct Cli {
           value_parser = clap::value_parser!(u32).range(1..=1_000))]
     join_window: u32,
 
+    /// Give each member that only listens (neither a talker nor slow) a receive buffer of this many bytes,
+    /// set before it connects. While thousands join it does not read their `* NAME joined` lines, and with
+    /// TCP_NODELAY each is a segment of its own: on the kernel's default buffers 10,000 such members hold
+    /// more than `net.ipv4.tcp_mem` allows TCP in all, and the kernel, under memory pressure, drops
+    /// segments and waits for retransmissions. A few KiB each keeps them in bounds: the server's queue
+    /// for them fills instead, and it skips and counts lines, as the room protocol says.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1024..=16_777_216))]
+    listen_buffer: Option<u32>,
+
     /// Say on stderr how long the joins took, all together (`room-load: N members joined in S s`).
     #[arg(long)]
     join_time: bool,
@@ -194,8 +203,8 @@ fn run(cli: &Cli) -> Result<()> {
         }
     };
     for i in 0..cli.members {
-        let slow = i >= cli.members - cli.slow;
-        waiting.push_back((i, left().and_then(|left| start_join(addr, i, slow, left))));
+        let buffer = receive_buffer(cli, i);
+        waiting.push_back((i, left().and_then(|left| start_join(addr, i, buffer, left))));
         if waiting.len() >= cli.join_window as usize {
             finish(waiting.pop_front().expect("a member waits"));
         }
@@ -259,12 +268,29 @@ fn check_open_files(members: u32) -> Result<()> {
     }
 }
 
-/// Connects member `i` and sends its name.
-fn start_join(addr: SocketAddr, i: u32, slow: bool, timeout: Duration) -> Result<TcpStream> {
+/// The receive buffer member `i` asks for: tiny if it is slow, --listen-buffer if it only listens, else
+/// the kernel's default (None).
+fn receive_buffer(cli: &Cli, i: u32) -> Option<usize> {
+    if i >= cli.members - cli.slow {
+        Some(1024)
+    } else if i >= cli.talkers {
+        cli.listen_buffer.map(|bytes| bytes as usize)
+    } else {
+        None
+    }
+}
+
+/// Connects member `i`, with the receive buffer asked for, and sends its name.
+fn start_join(
+    addr: SocketAddr,
+    i: u32,
+    receive_buffer: Option<usize>,
+    timeout: Duration,
+) -> Result<TcpStream> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    if slow {
+    if let Some(bytes) = receive_buffer {
         // Before connecting, so the window it advertises stays small.
-        socket.set_recv_buffer_size(1024)?;
+        socket.set_recv_buffer_size(bytes)?;
     }
     socket
         .connect_timeout(&addr.into(), timeout)
