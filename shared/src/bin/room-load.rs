@@ -115,6 +115,13 @@ struct Cli {
     join_time: bool,
 }
 
+impl Cli {
+    /// Whether member `i` is one of the slow ones (the last --slow members).
+    fn is_slow(&self, i: u32) -> bool {
+        i >= self.members - self.slow
+    }
+}
+
 /// A member's connection, shared by its reader thread and the end of the run (which shuts it down) as one
 /// file descriptor: a clone (`try_clone`) would make 10,000 members cost 20,000 of them.
 #[derive(Clone)]
@@ -242,10 +249,7 @@ fn run(cli: &Cli) -> Result<()> {
 
 /// How many of the members that joined read (are not slow).
 fn readers_joined(cli: &Cli, members: &[(u32, BufReader<Conn>)]) -> u32 {
-    let readers = members
-        .iter()
-        .filter(|(i, _)| *i < cli.members - cli.slow)
-        .count();
+    let readers = members.iter().filter(|(i, _)| !cli.is_slow(*i)).count();
     u32::try_from(readers).unwrap_or(u32::MAX)
 }
 
@@ -271,7 +275,7 @@ fn check_open_files(members: u32) -> Result<()> {
 /// The receive buffer member `i` asks for: tiny if it is slow, --listen-buffer if it only listens, else
 /// the kernel's default (None).
 fn receive_buffer(cli: &Cli, i: u32) -> Option<usize> {
-    if i >= cli.members - cli.slow {
+    if cli.is_slow(i) {
         Some(1024)
     } else if i >= cli.talkers {
         cli.listen_buffer.map(|bytes| bytes as usize)
@@ -339,7 +343,7 @@ fn talk(cli: &Cli, shared: &Arc<Shared>, members: Vec<(u32, BufReader<Conn>)>) -
     let mut slow = Vec::new();
     for (i, member) in members {
         let stream = Arc::clone(&member.get_ref().0);
-        if i >= cli.members - cli.slow {
+        if cli.is_slow(i) {
             slow.push(stream);
             continue;
         }
